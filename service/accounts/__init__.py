@@ -1,0 +1,1 @@
+"""FC accounts: credentials, region and endpoint that functions are bound to."""

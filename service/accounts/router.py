@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, status
+
+from service.accounts.repository import AccountRepository
+from service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from service.accounts.service import AccountService, present
+from service.auth.dependencies import AdminPrincipal, ReadPrincipal
+from service.kit.pagination import Page, PageDep
+from service.kit.state import SessionDep, StateDep
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
+def _service(session: SessionDep, state: StateDep) -> AccountService:
+    return AccountService(AccountRepository(session), state.secret_box)
+
+
+Accounts = Annotated[AccountService, Depends(_service)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AccountOut)
+async def create_account(body: AccountCreate, _: AdminPrincipal, accounts: Accounts) -> AccountOut:
+    """Register FC credentials. The secret is encrypted at rest and never returned."""
+    return present(await accounts.create(body))
+
+
+@router.get("", response_model=Page[AccountOut])
+async def list_accounts(_: ReadPrincipal, accounts: Accounts, page: PageDep) -> Page[AccountOut]:
+    rows = await accounts.list(page.after_str(), page.limit + 1)
+    items, cursor = page.trim(rows, key=lambda a: a.alias)
+    return Page(items=[present(a) for a in items], next_cursor=cursor)
+
+
+@router.get("/{alias}", response_model=AccountOut)
+async def get_account(alias: AliasPath, _: ReadPrincipal, accounts: Accounts) -> AccountOut:
+    return present(await accounts.get(alias))
+
+
+@router.patch("/{alias}", response_model=AccountOut)
+async def update_account(
+    alias: AliasPath, body: AccountUpdate, _: AdminPrincipal, accounts: Accounts
+) -> AccountOut:
+    """Change fields; omitted ones stay. Send a new secret to rotate credentials."""
+    return present(await accounts.update(alias, body))
+
+
+@router.delete("/{alias}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_account(alias: AliasPath, _: AdminPrincipal, accounts: Accounts) -> None:
+    """Delete an account; refused (409) while functions use it."""
+    await accounts.delete(alias)

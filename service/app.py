@@ -1,0 +1,95 @@
+"""create_app(): wiring only."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+import service
+from service.accounts.router import router as accounts_router
+from service.auth.repository import TokenRepository
+from service.auth.router import router as tokens_router
+from service.auth.service import TokenService
+from service.health.router import router as health_router
+from service.kit.crypto import SecretBox, load_or_create_dev_key
+from service.kit.db import create_engine, create_sessionmaker
+from service.kit.errors import install_error_handlers
+from service.kit.migrations import current_revisions, heads
+from service.kit.settings import Settings
+from service.kit.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    # Settings already refused production without a key.
+    log.warning(
+        "FCPLANE_SECRET_KEY is not set; using a generated development key in %s", settings.data_dir
+    )
+    return load_or_create_dev_key(settings.data_dir)
+
+
+async def _bootstrap_admin(state: AppState) -> None:
+    """On first start, create the admin token (printed once, never logged)."""
+    if set(await current_revisions(state.engine)) != set(state.migration_heads):
+        log.warning("database schema is not at head; run `fcplane db upgrade`")
+        return
+    configured = state.settings.bootstrap_token
+    async with state.sessions.begin() as session:
+        raw = await TokenService(TokenRepository(session)).bootstrap(
+            configured.get_secret_value() if configured else None
+        )
+    if raw is not None:
+        print(
+            "\nfcplane: created the bootstrap admin token (shown once, store it now):\n"
+            f"    {raw}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    elif configured is not None:
+        log.info("bootstrap token from FCPLANE_BOOTSTRAP_TOKEN is in place")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.resolved_database_url)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            secret_box=SecretBox(_secret_key(settings)),
+            redis=redis,
+            migration_heads=heads(),
+        )
+        app.state.fcplane = state
+        try:
+            await _bootstrap_admin(state)
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="fcplane",
+        version=service.__version__,
+        summary="Deployment control plane for Alibaba Cloud Function Compute 3.0.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(tokens_router)
+    app.include_router(accounts_router)
+    return app

@@ -1,0 +1,1 @@
+"""API tokens: creation, hashing, scopes and the request's principal."""

@@ -1,0 +1,233 @@
+"""The `fcplane` command: serve the API, run migrations, mint tokens, export OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from service.emulator.cli import emulator_command
+from service.kit.settings import Environment, LogLevel, Settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="fcplane: a deployment control plane for Alibaba Cloud Function Compute 3.0. "
+    "Every option can also be set with the FCPLANE_* environment variable shown in its help.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations (Alembic).")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.command("emulator")(emulator_command)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FCPLANE_DATABASE_URL",
+        show_envvar=True,
+        help="SQLAlchemy async URL, e.g. postgresql+asyncpg://user@host/db. "
+        "Default: SQLite file fcplane.db in the data directory.",
+    ),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="FCPLANE_DATA_DIR",
+        show_envvar=True,
+        help="Directory for the SQLite database, the development key and reports "
+        "(default: ./fcplane-data).",
+    ),
+]
+SecretKey = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FCPLANE_SECRET_KEY",
+        show_envvar=True,
+        show_default=False,
+        help="Key (>= 32 random characters) that encrypts account secrets at rest. Required in "
+        "production; prefer the environment variable, command lines are visible to other users.",
+    ),
+]
+EnvironmentOpt = Annotated[
+    Environment | None,
+    typer.Option(
+        "--environment",
+        envvar="FCPLANE_ENVIRONMENT",
+        show_envvar=True,
+        help="development allows generated keys; production requires FCPLANE_SECRET_KEY "
+        "(default: development).",
+    ),
+]
+LogLevelOpt = Annotated[
+    LogLevel | None,
+    typer.Option(envvar="FCPLANE_LOG_LEVEL", show_envvar=True, help="Log level. Default: info."),
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with explicitly given CLI options on top."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        # Only field names and reasons: the input may be a secret.
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            typer.echo(f"fcplane: invalid setting {where}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FCPLANE_HOST", show_envvar=True, help="Address to bind. Default: 127.0.0.1."
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(envvar="FCPLANE_PORT", show_envvar=True, help="Port to bind. Default: 8000."),
+    ] = None,
+    database_url: DatabaseUrl = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FCPLANE_REDIS_URL",
+            show_envvar=True,
+            help="Redis URL for the job queue; unset: jobs run inside this process.",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    secret_key: SecretKey = None,
+    environment: EnvironmentOpt = None,
+    log_level: LogLevelOpt = None,
+    skip_migrations: Annotated[
+        bool,
+        typer.Option(
+            "--skip-migrations",
+            help="Do not run `db upgrade` first (when a separate step migrates).",
+        ),
+    ] = False,
+) -> None:
+    """Run the API server (migrating the database first)."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.kit.logging import configure_logging
+    from service.kit.migrations import upgrade
+
+    settings = _settings(
+        host=host,
+        port=port,
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=data_dir,
+        secret_key=secret_key,
+        environment=environment,
+        log_level=log_level,
+    )
+    configure_logging(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not skip_migrations:
+        upgrade(settings.resolved_database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.value,
+        log_config=None,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from service.kit.migrations import upgrade
+
+    settings = _settings(database_url=database_url, data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url, revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Revert migrations down to REVISION."""
+    from service.kit.migrations import downgrade
+
+    downgrade(
+        _settings(database_url=database_url, data_dir=data_dir).resolved_database_url, revision
+    )
+
+
+@db_app.command("check")
+def db_check(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Fail when the models differ from the migrations (alembic check)."""
+    from service.kit.migrations import check
+
+    check(_settings(database_url=database_url, data_dir=data_dir).resolved_database_url)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the token (e.g. ci).")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            help="read, deploy or admin; repeat for several. A scope implies those below it."
+        ),
+    ],
+    expires_in: Annotated[
+        int | None, typer.Option(help="Lifetime in seconds. Default: never expires.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API token and print it (it is shown only this once)."""
+    from service.auth.schemas import TokenCreate
+    from service.kit.db import create_engine, create_sessionmaker
+
+    try:
+        request = TokenCreate(name=name, scopes=scope, expires_in=expires_in)
+    except ValidationError as exc:
+        for err in exc.errors():
+            typer.echo(f"fcplane: invalid --{err['loc'][0]}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings(database_url=database_url, data_dir=data_dir)
+
+    async def create() -> str:
+        from service.auth.repository import TokenRepository
+        from service.auth.service import TokenService
+
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with create_sessionmaker(engine).begin() as session:
+                _, raw = await TokenService(TokenRepository(session)).create(request, "cli")
+                return raw
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(create()))
+
+
+@app.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI schema (what openapi/openapi.json holds)."""
+    from service.app import create_app
+
+    typer.echo(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=False))
+
+
+def main() -> None:
+    app()

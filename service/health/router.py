@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from service.kit.migrations import current_revisions
+from service.kit.state import StateDep
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 2.0
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """Liveness: the process answers."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+async def readyz(state: StateDep) -> JSONResponse:
+    """Readiness: the database answers with migrations at head, and Redis if configured."""
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S):
+            async with state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            current = await current_revisions(state.engine)
+        checks["database"] = "ok"
+        checks["migrations"] = (
+            "ok"
+            if set(current) == set(state.migration_heads)
+            else f"at {','.join(current) or 'none'}, expected {','.join(state.migration_heads)}"
+        )
+    except Exception as exc:  # any failure means "not ready", with its kind
+        log.warning("readiness: database check failed: %s", type(exc).__name__)
+        checks["database"] = f"unavailable ({type(exc).__name__})"
+    if state.redis is not None:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                await state.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            log.warning("readiness: redis check failed: %s", type(exc).__name__)
+            checks["redis"] = f"unavailable ({type(exc).__name__})"
+    ready = all(v == "ok" for v in checks.values())
+    body = Readiness(status="ok" if ready else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

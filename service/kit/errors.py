@@ -1,0 +1,154 @@
+"""One domain error hierarchy, rendered as RFC 9457 problem+json.
+
+Services raise these; one set of handlers turns them (and FastAPI's own
+validation and routing errors) into responses with a stable ``code``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://fcplane.dev/problems/"
+
+
+class DomainError(Exception):
+    """Base of every error a service may raise toward a client."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class AlreadyExists(Conflict):
+    code, title = "already_exists", "Already exists"
+
+
+class InUse(Conflict):
+    code, title = "in_use", "Resource in use"
+
+
+class PreconditionRequired(DomainError):
+    status, code, title = 428, "precondition_required", "Precondition required"
+
+
+class InvalidInput(DomainError):
+    """Input that passed schema validation but breaks a domain rule."""
+
+    status, code, title = 422, "invalid_input", "Invalid input"
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class Unauthenticated(DomainError):
+    status, code, title = 401, "unauthenticated", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Insufficient scope"
+
+
+class Unavailable(DomainError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    # ("body", "region") -> "region"; ("query", "limit") -> "limit"; nested -> "a.b.0"
+    parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
+    return ".".join(parts)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers=headers, **exc.extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Never echo the offending input: it may be a credential.
+    errors = [
+        {
+            "field": _field_name(tuple(err["loc"])),
+            "location": str(err["loc"][0]),
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors()
+    ]
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return problem(
+        422, "validation_error", "Invalid request", f"Invalid fields: {fields}", errors=errors
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    code = codes.get(exc.status_code, f"http_{exc.status_code}")
+    title = str(exc.detail) if exc.detail else "Error"
+    return problem(exc.status_code, code, title, title, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # The exception text may carry anything (SQL parameters, SDK responses), so
+    # it goes to the log with its type only, never to the client.
+    log.error(
+        "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc
+    )
+    return problem(
+        500,
+        "internal_error",
+        "Internal server error",
+        "An unexpected error occurred; it has been logged.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,15 @@
+"""Process-wide logging setup (plain, one line per record)."""
+
+from __future__ import annotations
+
+import logging
+
+from service.kit.settings import LogLevel
+
+
+def configure_logging(level: LogLevel) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger().setLevel(level.upper())

@@ -1,0 +1,43 @@
+"""What the application's lifespan owns, and typed access to it from requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.kit.crypto import SecretBox
+from service.kit.db import unit_of_work
+from service.kit.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    secret_box: SecretBox
+    redis: Redis | None
+    migration_heads: tuple[str, ...]
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.fcplane
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async for session in unit_of_work(state.sessions):
+        yield session
+
+
+# scope="function": commit before the response is sent, so a client never sees
+# a success whose transaction then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
