@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from sqlalchemy.exc import SQLAlchemyError
 
 import service
 from service.accounts.router import router as accounts_router
@@ -75,7 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.fcplane = state
         try:
-            await _bootstrap_admin(state)
+            try:
+                await _bootstrap_admin(state)
+            except (OSError, SQLAlchemyError) as exc:
+                # Start anyway: /readyz reports the database until it is back.
+                log.error("database unavailable at start-up (%s); bootstrap skipped",
+                          type(exc).__name__)
             yield
         finally:
             if redis is not None:

@@ -34,7 +34,10 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 
 async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    async for session in unit_of_work(state.sessions):
+    # A context manager, not a nested generator: an exception thrown into this
+    # dependency must reach unit_of_work so it rolls back and releases the
+    # connection at once.
+    async with unit_of_work(state.sessions) as session:
         yield session
 
 
