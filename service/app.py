@@ -7,11 +7,12 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
 import service
+from service.accounts.local import LocalEmulator, ensure_local_account
 from service.accounts.router import router as accounts_router
 from service.auth.repository import TokenRepository
 from service.auth.router import router as tokens_router
@@ -21,8 +22,10 @@ from service.kit.crypto import SecretBox, load_or_create_dev_key
 from service.kit.db import create_engine, create_sessionmaker
 from service.kit.errors import install_error_handlers
 from service.kit.migrations import current_revisions, heads
+from service.kit.openapi import install_problem_schema
 from service.kit.settings import Settings
 from service.kit.state import AppState
+from service.kit.strict_query import reject_unknown_query_params
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,13 @@ async def _bootstrap_admin(state: AppState) -> None:
         log.info("bootstrap token from FCPLANE_BOOTSTRAP_TOKEN is in place")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+async def _register_emulator(state: AppState, emulator: LocalEmulator) -> None:
+    async with state.sessions.begin() as session:
+        await ensure_local_account(session, state.secret_box, emulator)
+
+
+def create_app(settings: Settings | None = None, emulator: LocalEmulator | None = None) -> FastAPI:
+    """The API; ``emulator``: an FC emulator this process runs, registered as account `local`."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -78,10 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             try:
                 await _bootstrap_admin(state)
+                if emulator is not None:
+                    await _register_emulator(state, emulator)
             except (OSError, SQLAlchemyError) as exc:
                 # Start anyway: /readyz reports the database until it is back.
-                log.error("database unavailable at start-up (%s); bootstrap skipped",
-                          type(exc).__name__)
+                log.error(
+                    "database unavailable at start-up (%s); bootstrap skipped", type(exc).__name__
+                )
             yield
         finally:
             if redis is not None:
@@ -93,8 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=service.__version__,
         summary="Deployment control plane for Alibaba Cloud Function Compute 3.0.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_params)],
     )
     install_error_handlers(app)
+    install_problem_schema(app)
     app.include_router(health_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)

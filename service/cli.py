@@ -112,10 +112,29 @@ def serve(
             help="Do not run `db upgrade` first (when a separate step migrates).",
         ),
     ] = False,
+    emulator: Annotated[
+        bool,
+        typer.Option(
+            "--emulator/--no-emulator",
+            envvar="FCPLANE_EMULATOR",
+            show_envvar=True,
+            help="Run the bundled FC emulator beside the API and register it as account "
+            "`local` (the default account when there is no other).",
+        ),
+    ] = True,
+    emulator_port: Annotated[
+        int,
+        typer.Option(
+            envvar="FCPLANE_EMULATOR_PORT",
+            show_envvar=True,
+            help="Port of the embedded emulator, on 127.0.0.1.",
+        ),
+    ] = 9000,
 ) -> None:
     """Run the API server (migrating the database first)."""
     import uvicorn
 
+    from service.accounts.local import LocalEmulator, local_access_key
     from service.app import create_app
     from service.kit.logging import configure_logging
     from service.kit.migrations import upgrade
@@ -134,13 +153,26 @@ def serve(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not skip_migrations:
         upgrade(settings.resolved_database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.value,
-        log_config=None,
-    )
+
+    def run(local: LocalEmulator | None) -> None:
+        uvicorn.run(
+            create_app(settings, local),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.value,
+            log_config=None,
+        )
+
+    if not emulator:
+        run(None)
+        return
+    from service.emulator.server import start_in_thread
+
+    emulator_dir = settings.data_dir / "emulator"
+    key_id, key_secret = local_access_key(emulator_dir)
+    with start_in_thread("127.0.0.1", emulator_port, emulator_dir, {key_id: key_secret}) as fc:
+        typer.echo(f"fcplane: FC emulator listening on {fc.url} (account `local`)", err=True)
+        run(LocalEmulator(fc.url, key_id, key_secret))
 
 
 @db_app.command("upgrade")

@@ -26,6 +26,10 @@ class AccountRepository:
             query = query.where(Account.alias > after)
         return list((await self.session.scalars(query)).all())
 
+    async def has_default(self) -> bool:
+        found = await self.session.scalar(select(Account.id).where(Account.is_default.is_(True)))
+        return found is not None
+
     async def clear_default(self) -> None:
         await self.session.execute(
             update(Account).where(Account.is_default.is_(True)).values(is_default=False)

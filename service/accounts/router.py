@@ -8,10 +8,11 @@ from service.accounts.repository import AccountRepository
 from service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from service.accounts.service import AccountService, present
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
+from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
 from service.kit.state import SessionDep, StateDep
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=problems(401, 403, 422))
 
 AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
@@ -23,7 +24,9 @@ def _service(session: SessionDep, state: StateDep) -> AccountService:
 Accounts = Annotated[AccountService, Depends(_service)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AccountOut)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=AccountOut, responses=problems(409)
+)
 async def create_account(body: AccountCreate, _: AdminPrincipal, accounts: Accounts) -> AccountOut:
     """Register FC credentials. The secret is encrypted at rest and never returned."""
     return present(await accounts.create(body))
@@ -36,12 +39,12 @@ async def list_accounts(_: ReadPrincipal, accounts: Accounts, page: PageDep) -> 
     return Page(items=[present(a) for a in items], next_cursor=cursor)
 
 
-@router.get("/{alias}", response_model=AccountOut)
+@router.get("/{alias}", response_model=AccountOut, responses=problems(404))
 async def get_account(alias: AliasPath, _: ReadPrincipal, accounts: Accounts) -> AccountOut:
     return present(await accounts.get(alias))
 
 
-@router.patch("/{alias}", response_model=AccountOut)
+@router.patch("/{alias}", response_model=AccountOut, responses=problems(404, 409))
 async def update_account(
     alias: AliasPath, body: AccountUpdate, _: AdminPrincipal, accounts: Accounts
 ) -> AccountOut:
@@ -49,7 +52,7 @@ async def update_account(
     return present(await accounts.update(alias, body))
 
 
-@router.delete("/{alias}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{alias}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 async def delete_account(alias: AliasPath, _: AdminPrincipal, accounts: Accounts) -> None:
     """Delete an account; refused (409) while functions use it."""
     await accounts.delete(alias)

@@ -8,10 +8,11 @@ from service.auth.dependencies import AdminPrincipal
 from service.auth.repository import TokenRepository
 from service.auth.schemas import TokenCreate, TokenCreated, TokenOut
 from service.auth.service import TokenService
+from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
 from service.kit.state import SessionDep
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=problems(401, 403, 422))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
@@ -34,7 +35,7 @@ async def list_tokens(_: AdminPrincipal, session: SessionDep, page: PageDep) -> 
     )
 
 
-@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 async def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: AdminPrincipal, session: SessionDep
 ) -> None:

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("secret_key", "bootstrap_token", "database_url", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `FCPLANE_SECRET_KEY=` in an env file means "not set", not "the empty key".
+        return None if value == "" else value
+
     @field_validator("secret_key")
     @classmethod
     def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
