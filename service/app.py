@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import service
 from service.accounts.local import LocalEmulator, ensure_local_account
 from service.accounts.router import router as accounts_router
+from service.auth.cache import TokenCache
 from service.auth.repository import TokenRepository
 from service.auth.router import router as tokens_router
 from service.auth.service import TokenService
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         state = AppState(
             settings=settings,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
             secret_box=SecretBox(_secret_key(settings)),
             redis=redis,
             migration_heads=heads(),
+            token_cache=TokenCache(settings.token_cache_seconds),
         )
         app.state.fcplane = state
         try:

@@ -175,6 +175,48 @@ def serve(
         run(LocalEmulator(fc.url, key_id, key_secret))
 
 
+@app.command()
+def worker(
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FCPLANE_REDIS_URL",
+            show_envvar=True,
+            help="Redis URL of the job queue (required).",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    secret_key: SecretKey = None,
+    environment: EnvironmentOpt = None,
+    log_level: LogLevelOpt = None,
+    burst: Annotated[
+        bool, typer.Option("--burst", help="Exit once the queue is empty (for tests and cron).")
+    ] = False,
+) -> None:
+    """Run a job worker (arq on Redis)."""
+    from service.jobs.worker import create_worker
+    from service.kit.logging import configure_logging
+
+    settings = _settings(
+        redis_url=redis_url,
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=secret_key,
+        environment=environment,
+        log_level=log_level,
+    )
+    configure_logging(settings.log_level)
+    if not settings.redis_url:
+        typer.echo(
+            "fcplane: the worker needs FCPLANE_REDIS_URL (without Redis, `fcplane serve` "
+            "runs jobs itself)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    create_worker(settings, burst=burst).run()
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",

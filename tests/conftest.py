@@ -48,8 +48,12 @@ async def _admin_execute(statement: str) -> None:
 
     url = make_url(POSTGRES_ADMIN_URL)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database,
-        password=url.password, timeout=5,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        database=url.database,
+        password=url.password,
+        timeout=5,
     )
     try:
         await conn.execute(statement)
@@ -66,7 +70,7 @@ def make_database(tmp_dir: Path) -> tuple[str, str | None]:
     name = f"fcplane_test_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         unavailable("PostgreSQL", f"{type(exc).__name__}: {exc}")
     return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False), name
 
@@ -112,8 +116,8 @@ def settings(database_url: str, tmp_path: Path, admin_token: str) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
-        secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
-        bootstrap_token=admin_token,  # type: ignore[arg-type]
+        secret_key=TEST_SECRET_KEY,
+        bootstrap_token=admin_token,
     )
 
 

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=problems(
 AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-def _service(session: SessionDep, state: StateDep) -> AccountService:
+async def _service(session: SessionDep, state: StateDep) -> AccountService:
     return AccountService(AccountRepository(session), state.secret_box)
 
 

@@ -4,17 +4,20 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
+from service.auth.principal import Principal
 from service.auth.repository import TokenRepository
 from service.auth.schemas import Scope
-from service.auth.service import Principal, TokenService
-from service.kit.state import SessionDep
+from service.auth.service import TokenService
+from service.kit.state import SessionDep, StateDep
 
 
 async def _principal(
     session: SessionDep,
+    state: StateDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    return await TokenService(TokenRepository(session)).authenticate(authorization)
+    service = TokenService(TokenRepository(session), state.token_cache)
+    return await service.authenticate(authorization)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal, scope="function")]

@@ -10,7 +10,7 @@ from service.auth.schemas import TokenCreate, TokenCreated, TokenOut
 from service.auth.service import TokenService
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import SessionDep
+from service.kit.state import SessionDep, StateDep
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=problems(401, 403, 422))
 
@@ -37,7 +37,10 @@ async def list_tokens(_: AdminPrincipal, session: SessionDep, page: PageDep) -> 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 async def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: AdminPrincipal, session: SessionDep
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    _: AdminPrincipal,
+    session: SessionDep,
+    state: StateDep,
 ) -> None:
     """Revoke a token; requests carrying it get 401 from now on."""
-    await TokenService(TokenRepository(session)).revoke(token_id)
+    await TokenService(TokenRepository(session), state.token_cache).revoke(token_id)

@@ -1,38 +1,23 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
+from service.auth.cache import TokenCache
+from service.auth.principal import SCOPE_RANK, Principal
 from service.auth.repository import TokenRepository
 from service.auth.schemas import Scope, TokenCreate
 from service.auth.tokens import display_prefix, generate_token, hash_token, is_well_formed
-from service.kit.errors import Forbidden, NotFound, Unauthenticated
+from service.kit.errors import NotFound, Unauthenticated
 from service.models import ApiToken
 from service.models.base import utcnow
-
-# A scope grants itself and every scope below it.
-_RANK = {Scope.READ: 1, Scope.DEPLOY: 2, Scope.ADMIN: 3}
 
 BOOTSTRAP_TOKEN_NAME = "bootstrap"
 
 
-@dataclass(frozen=True)
-class Principal:
-    token_id: int
-    name: str
-    scopes: frozenset[Scope]
-
-    def allows(self, needed: Scope) -> bool:
-        return any(_RANK[s] >= _RANK[needed] for s in self.scopes)
-
-    def require(self, needed: Scope) -> None:
-        if not self.allows(needed):
-            raise Forbidden(f"this operation needs the '{needed}' scope", required_scope=needed)
-
-
 class TokenService:
-    def __init__(self, tokens: TokenRepository) -> None:
+    def __init__(self, tokens: TokenRepository, cache: TokenCache | None = None) -> None:
         self.tokens = tokens
+        self.cache = cache
 
     async def authenticate(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -41,14 +26,20 @@ class TokenService:
         raw = raw.strip()
         if scheme.lower() != "bearer" or not is_well_formed(raw):
             raise Unauthenticated("malformed Authorization header (expected 'Bearer <token>')")
-        token = await self.tokens.by_hash(hash_token(raw))
+        token_hash = hash_token(raw)
+        if self.cache is not None and (cached := self.cache.get(token_hash)) is not None:
+            return cached
+        token = await self.tokens.by_hash(token_hash)
         if token is None:
             raise Unauthenticated("unknown token")
         if token.revoked_at is not None:
             raise Unauthenticated("token has been revoked")
         if token.expires_at is not None and token.expires_at <= utcnow():
             raise Unauthenticated("token has expired")
-        return Principal(token.id, token.name, frozenset(Scope(s) for s in token.scopes))
+        principal = Principal(token.id, token.name, frozenset(Scope(s) for s in token.scopes))
+        if self.cache is not None:
+            self.cache.put(token_hash, principal, token.expires_at)
+        return principal
 
     async def create(
         self, request: TokenCreate, created_by: str | None, raw: str | None = None
@@ -59,7 +50,7 @@ class TokenService:
             name=request.name,
             token_hash=hash_token(raw),
             prefix=display_prefix(raw),
-            scopes=sorted({s.value for s in request.scopes}, key=lambda s: _RANK[Scope(s)]),
+            scopes=sorted({s.value for s in request.scopes}, key=lambda s: SCOPE_RANK[Scope(s)]),
             created_at=now,
             created_by=created_by,
             expires_at=now + timedelta(seconds=request.expires_in) if request.expires_in else None,
@@ -75,6 +66,8 @@ class TokenService:
             raise NotFound(f"token {token_id} does not exist or is no longer active")
         token.revoked_at = utcnow()
         await self.tokens.session.flush()
+        if self.cache is not None:
+            self.cache.evict_token_id(token_id)
 
     async def bootstrap(self, configured: str | None) -> str | None:
         """Create the first admin token when there is none; return it if it was generated."""

@@ -16,13 +16,19 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+    # No overflow: under sustained load, overflow connections are opened and
+    # closed on every request (a TCP+auth handshake, or a thread and PRAGMAs
+    # for SQLite), which costs far more than waiting briefly for a pooled one.
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 30}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout): a connection broken by a server
+    # restart fails one statement, and SQLAlchemy then invalidates the pool.
+    return create_async_engine(url, pool_recycle=1800, **pool)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

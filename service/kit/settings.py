@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL (postgresql+asyncpg://... or sqlite+aiosqlite:///...); "
         "default: a SQLite file in the data directory.",
     )
+    database_pool_size: int = Field(
+        20, ge=1, le=500, description="Database connections each process keeps open."
+    )
+    token_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long a verified token is reused without a database lookup; a token "
+        "revoked through another API replica stops working within this time. 0 disables.",
+    )
     redis_url: str | None = Field(
         None, description="Redis URL for the job queue; unset: jobs run in-process."
     )

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from service.auth.cache import TokenCache
 from service.kit.crypto import SecretBox
 from service.kit.db import unit_of_work
 from service.kit.settings import Settings
@@ -23,9 +24,12 @@ class AppState:
     secret_box: SecretBox
     redis: Redis | None
     migration_heads: tuple[str, ...]
+    token_cache: TokenCache
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async on purpose: FastAPI runs plain-def dependencies in a thread pool,
+    # a thread hop per request for a dictionary lookup.
     state: AppState = request.app.state.fcplane
     return state
 

@@ -32,10 +32,12 @@ async def test_create_masks_key_and_never_returns_secrets(client: httpx.AsyncCli
     assert body["access_key_id"] == "LTAI****Id42"
     assert body["has_security_token"] is True
     assert body["endpoint"] == "https://1234567890123456.cn-hangzhou.fc.aliyuncs.com"
-    assert "access_key_secret" not in body and "security_token" not in body
+    assert "access_key_secret" not in body
+    assert "security_token" not in body
     for call in (client.get("/v1/accounts"), client.get("/v1/accounts/prod")):
         text_body = (await call).text
-        assert SECRET not in text_body and STS not in text_body
+        assert SECRET not in text_body
+        assert STS not in text_body
         assert "LTAI5tExampleKeyId42" not in text_body
 
 
@@ -92,18 +94,21 @@ async def test_duplicate_alias_is_409(client: httpx.AsyncClient) -> None:
     assert again.json()["code"] == "already_exists"
     renamed = await client.post("/v1/accounts", json=account(alias="other"))
     clash = await client.patch("/v1/accounts/other", json={"alias": "prod"})
-    assert renamed.status_code == 201 and clash.status_code == 409
+    assert renamed.status_code == 201
+    assert clash.status_code == 409
 
 
 async def test_only_one_default_account(client: httpx.AsyncClient) -> None:
     await client.post("/v1/accounts", json=account("a", default=True))
     await client.post("/v1/accounts", json=account("b", default=True))
-    defaults = [a["alias"] for a in (await client.get("/v1/accounts")).json()["items"]
-                if a["default"]]
+    defaults = [
+        a["alias"] for a in (await client.get("/v1/accounts")).json()["items"] if a["default"]
+    ]
     assert defaults == ["b"]
     await client.patch("/v1/accounts/a", json={"default": True})
-    defaults = [a["alias"] for a in (await client.get("/v1/accounts")).json()["items"]
-                if a["default"]]
+    defaults = [
+        a["alias"] for a in (await client.get("/v1/accounts")).json()["items"] if a["default"]
+    ]
     assert defaults == ["a"]
 
 
@@ -118,7 +123,8 @@ async def test_patch_changes_only_given_fields_and_clears_sts(client: httpx.Asyn
     assert body["account_id"] == "1234567890123456"
     assert body["has_security_token"] is False
     missing = await client.patch("/v1/accounts/nope", json={"region": "cn-shanghai"})
-    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
 
 
 async def test_delete_refused_while_functions_use_it(
@@ -129,8 +135,10 @@ async def test_delete_refused_while_functions_use_it(
         account_pk = (await conn.execute(text("SELECT id FROM accounts"))).scalar_one()
         for name in ("resize", "hello"):
             await conn.execute(
-                text("INSERT INTO functions (name, account_id, created_at) "
-                     "VALUES (:n, :a, CURRENT_TIMESTAMP)"),
+                text(
+                    "INSERT INTO functions (name, account_id, created_at) "
+                    "VALUES (:n, :a, CURRENT_TIMESTAMP)"
+                ),
                 {"n": name, "a": account_pk},
             )
     refused = await client.delete("/v1/accounts/prod")
@@ -160,16 +168,20 @@ async def test_pagination_walks_every_account_once(client: httpx.AsyncClient) ->
             break
     assert seen == aliases
     bad = await client.get("/v1/accounts", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 422 and bad.json()["field"] == "cursor"
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "cursor"
 
 
-async def test_scopes_guard_accounts(client: httpx.AsyncClient, anonymous: httpx.AsyncClient) -> None:
+async def test_scopes_guard_accounts(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
     reader = await token_with(client, "read", name="reader")
     deployer = await token_with(client, "deploy", name="deployer")
     await client.post("/v1/accounts", json=account())
     as_reader = {"Authorization": f"Bearer {reader}"}
     assert (await anonymous.get("/v1/accounts", headers=as_reader)).status_code == 200
     denied = await anonymous.post("/v1/accounts", json=account("x"), headers=as_reader)
-    assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "forbidden"
     as_deployer = {"Authorization": f"Bearer {deployer}"}
     assert (await anonymous.delete("/v1/accounts/prod", headers=as_deployer)).status_code == 403

@@ -25,13 +25,13 @@ PLAINTEXTS = (SECRET, ROTATED, STS)
 
 async def _exercise(client: httpx.AsyncClient) -> list[httpx.Response]:
     return [
-        await client.post("/v1/accounts", json=account(access_key_secret=SECRET,
-                                                       security_token=STS)),
+        await client.post(
+            "/v1/accounts", json=account(access_key_secret=SECRET, security_token=STS)
+        ),
         await client.get("/v1/accounts/prod"),
         await client.patch("/v1/accounts/prod", json={"access_key_secret": ROTATED}),
         # Invalid requests carrying secrets: the error must not echo them.
-        await client.post("/v1/accounts", json=account("x", region="??",
-                                                       access_key_secret=SECRET)),
+        await client.post("/v1/accounts", json=account("x", region="??", access_key_secret=SECRET)),
         await client.patch("/v1/accounts/prod", json={"access_key_secret": SECRET, "bogus": 1}),
         await client.post("/v1/accounts", json=account(access_key_secret=SECRET)),  # 409
     ]

@@ -74,11 +74,13 @@ async def test_revoked_token_stops_working(
 ) -> None:
     token = await token_with(client, "read", name="temp")
     assert (await anonymous.get("/v1/accounts", headers=_as(token))).status_code == 200
-    token_id = next(t["id"] for t in (await client.get("/v1/tokens")).json()["items"]
-                    if t["name"] == "temp")
+    token_id = next(
+        t["id"] for t in (await client.get("/v1/tokens")).json()["items"] if t["name"] == "temp"
+    )
     assert (await client.delete(f"/v1/tokens/{token_id}")).status_code == 204
     response = await anonymous.get("/v1/accounts", headers=_as(token))
-    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
     assert (await client.delete(f"/v1/tokens/{token_id}")).status_code == 404
     assert all(t["id"] != token_id for t in (await client.get("/v1/tokens")).json()["items"])
 
@@ -89,19 +91,22 @@ async def test_expired_token_is_401(
     token = await token_with(client, "admin", name="short-lived")
     async with engine.begin() as conn:
         await conn.execute(
-            update(ApiToken).where(ApiToken.name == "short-lived")
+            update(ApiToken)
+            .where(ApiToken.name == "short-lived")
             .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
     response = await anonymous.get("/v1/tokens", headers=_as(token))
-    assert response.status_code == 401 and "expired" in response.json()["detail"]
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
 
 
 async def test_scope_hierarchy(client: httpx.AsyncClient, anonymous: httpx.AsyncClient) -> None:
     reader = await token_with(client, "read", name="reader")
     deployer = await token_with(client, "deploy", name="deployer")
     for token in (reader, deployer):
-        denied = await anonymous.post("/v1/tokens", json={"name": "x", "scopes": ["read"]},
-                                      headers=_as(token))
+        denied = await anonymous.post(
+            "/v1/tokens", json={"name": "x", "scopes": ["read"]}, headers=_as(token)
+        )
         assert denied.status_code == 403
         assert denied.json()["required_scope"] == "admin"
         assert (await anonymous.get("/v1/tokens", headers=_as(token))).status_code == 403
@@ -129,8 +134,7 @@ async def test_invalid_token_requests(
 async def test_first_start_prints_a_generated_admin_token_once(
     database_url: str, tmp_path: object, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(database_url=database_url, data_dir=tmp_path,  # type: ignore[arg-type]
-                        secret_key="z" * 40)  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, data_dir=tmp_path, secret_key="z" * 40)
 
     async def start() -> tuple[str, FastAPI]:
         app = create_app(settings)
@@ -143,9 +147,10 @@ async def test_first_start_prints_a_generated_admin_token_once(
     again, _ = await start()
     assert "fcp_" not in again
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
         response = await http.get("/v1/tokens", headers=_as(token))
     assert response.status_code == 200
     assert [t["name"] for t in response.json()["items"]] == ["bootstrap"]

@@ -14,9 +14,10 @@ from tests.conftest import REDIS_URL, TEST_SECRET_KEY, drop_database, make_datab
 
 async def _get(settings: Settings, path: str) -> httpx.Response:
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
         return await http.get(path)
 
 
@@ -31,8 +32,7 @@ async def test_readyz_is_503_before_migrations(tmp_path: Path) -> None:
     # make_database runs its own event loop (it also serves sync fixtures).
     url, name = await asyncio.to_thread(make_database, tmp_path)
     try:
-        settings = Settings(database_url=url, data_dir=tmp_path,
-                            secret_key=TEST_SECRET_KEY)  # type: ignore[arg-type]
+        settings = Settings(database_url=url, data_dir=tmp_path, secret_key=TEST_SECRET_KEY)
         response = await _get(settings, "/readyz")
     finally:
         await asyncio.to_thread(drop_database, name)
@@ -43,7 +43,8 @@ async def test_readyz_is_503_before_migrations(tmp_path: Path) -> None:
 async def test_readyz_is_503_when_database_is_unreachable(tmp_path: Path) -> None:
     settings = Settings(
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
-        data_dir=tmp_path, secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET_KEY,
     )
     response = await _get(settings, "/readyz")
     assert response.status_code == 503
@@ -58,8 +59,8 @@ async def test_readyz_checks_redis_when_configured(settings: Settings) -> None:
     except OSError as exc:
         unavailable("Redis", str(exc))
     up = await _get(settings.model_copy(update={"redis_url": REDIS_URL}), "/readyz")
-    assert up.status_code == 200 and up.json()["checks"]["redis"] == "ok"
-    down = await _get(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}),
-                      "/readyz")
+    assert up.status_code == 200
+    assert up.json()["checks"]["redis"] == "ok"
+    down = await _get(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}), "/readyz")
     assert down.status_code == 503
     assert down.json()["checks"]["redis"].startswith("unavailable")

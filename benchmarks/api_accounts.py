@@ -1,0 +1,185 @@
+"""GET /v1/accounts with a valid token at 32 connections: SQLite, PostgreSQL, bare FastAPI.
+
+Each target is one uvicorn process started with the same flags; load comes from
+wrk (Debian package `wrk`) so the client costs little of the machine's CPU.
+Rounds are interleaved and medians reported, as the machine is noisy.
+
+    python benchmarks/api_accounts.py [--duration 10] [--rounds 3] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+UVICORN_FLAGS = ["--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {value!r}")
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[match.group(2)]
+    return float(match.group(1)) * factor
+
+
+def wrk(url: str, token: str, duration: int, connections: int) -> Result:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
+         "-H", f"Authorization: Bearer {token}", url],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    if re.search(r"Non-2xx", out):
+        raise RuntimeError(f"non-2xx responses from {url}:\n{out}")
+    return Result(rps, p50, p99)
+
+
+class Target:
+    def __init__(self, name: str, app: list[str], env: dict[str, str]) -> None:
+        self.name, self.app, self.env = name, app, env
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", *self.app, *UVICORN_FLAGS, "--port", str(self.port)],
+            env={**os.environ, **self.env}, cwd=ROOT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/healthz" if "service" in self.app[-1] else self.url)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def fcplane_env(database_url: str, data_dir: str, token: str) -> dict[str, str]:
+    return {
+        "FCPLANE_DATABASE_URL": database_url,
+        "FCPLANE_DATA_DIR": data_dir,
+        "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
+        "FCPLANE_BOOTSTRAP_TOKEN": token,
+        "FCPLANE_LOG_LEVEL": "warning",
+    }
+
+
+def seed(target: Target, token: str, count: int) -> None:
+    for i in range(count):
+        httpx.post(
+            f"{target.url}/v1/accounts", headers={"Authorization": f"Bearer {token}"},
+            json={"alias": f"acct-{i}", "account_id": "1234567890", "region": "cn-hangzhou",
+                  "access_key_id": "LTAIbenchmark0001", "access_key_secret": "s" * 30},
+        ).raise_for_status()
+
+
+async def _pg(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--accounts", type=int, default=5, help="accounts in the listed page")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is required: apt-get install wrk")
+
+    from service.kit.migrations import upgrade
+
+    token = "fcp_" + secrets.token_urlsafe(32)
+    tmp = tempfile.mkdtemp(prefix="fcplane-bench-")
+    pg_db = f"fcplane_bench_{os.getpid()}"
+    asyncio.run(_pg(f'CREATE DATABASE "{pg_db}"'))
+    sqlite_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+    pg_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
+    for url in (sqlite_url, pg_url):
+        upgrade(url)
+    factory = ["--factory", "service.app:create_app"]
+    targets = [
+        Target("bare FastAPI", ["benchmarks.bare_app:app"], {}),
+        Target("fcplane SQLite", factory, fcplane_env(sqlite_url, f"{tmp}/s", token)),
+        Target("fcplane PostgreSQL", factory, fcplane_env(pg_url, f"{tmp}/p", token)),
+    ]
+    results: dict[str, list[Result]] = {t.name: [] for t in targets}
+    try:
+        for target in targets:
+            target.start()
+            if target.name != "bare FastAPI":
+                seed(target, token, args.accounts)
+            # Warm-up: connection pools, caches, the first-request path.
+            wrk(f"{target.url}/v1/accounts", token, 2, args.connections)
+        for _ in range(args.rounds):
+            for target in targets:
+                results[target.name].append(
+                    wrk(f"{target.url}/v1/accounts", token, args.duration, args.connections)
+                )
+    finally:
+        for target in targets:
+            target.stop()
+        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    base = statistics.median(r.rps for r in results["bare FastAPI"])
+    print(f"\nGET /v1/accounts, {args.connections} connections, {args.rounds} x "
+          f"{args.duration}s, medians (machine: {os.cpu_count()} cores)")
+    print(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
+    for name, runs in results.items():
+        rps = statistics.median(r.rps for r in runs)
+        p50 = statistics.median(r.p50_ms for r in runs)
+        p99 = statistics.median(r.p99_ms for r in runs)
+        print(f"{name:<20} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {rps / base:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Background work: the arq worker, its context, and in-process fallbacks."""

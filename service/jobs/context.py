@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import TypedDict
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.kit.settings import Settings
+
+
+class WorkerContext(TypedDict):
+    """What every job receives from the worker (arq's ctx)."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]

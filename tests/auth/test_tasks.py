@@ -1,0 +1,58 @@
+"""Token maintenance, through a real arq worker on Redis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from arq import create_pool
+from arq.connections import RedisSettings
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.jobs.worker import create_worker
+from service.kit.settings import Settings
+from service.models import ApiToken
+from tests.conftest import REDIS_URL, token_with, unavailable
+
+
+@pytest.mark.redis
+async def test_worker_purges_only_long_stale_tokens(
+    client: httpx.AsyncClient, engine: AsyncEngine, settings: Settings
+) -> None:
+    for name in ("old-revoked", "old-expired", "fresh-revoked", "alive"):
+        await token_with(client, "read", name=name)
+    long_ago = datetime.now(UTC) - timedelta(days=31)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(ApiToken).where(ApiToken.name == "old-revoked").values(revoked_at=long_ago)
+        )
+        await conn.execute(
+            update(ApiToken).where(ApiToken.name == "old-expired").values(expires_at=long_ago)
+        )
+        await conn.execute(
+            update(ApiToken)
+            .where(ApiToken.name == "fresh-revoked")
+            .values(revoked_at=datetime.now(UTC))
+        )
+    try:
+        pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
+    except OSError as exc:
+        unavailable("Redis", str(exc))
+    try:
+        await pool.flushdb()
+        job = await pool.enqueue_job("purge_stale_tokens")
+        assert job is not None
+        worker = create_worker(settings.model_copy(update={"redis_url": REDIS_URL}), burst=True)
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+        assert await job.result(timeout=5) == 2
+    finally:
+        await pool.flushdb()
+        await pool.aclose()
+    async with engine.connect() as conn:
+        names = set((await conn.execute(select(ApiToken.name))).scalars())
+    assert names == {"bootstrap", "fresh-revoked", "alive"}
