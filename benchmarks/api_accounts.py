@@ -54,9 +54,19 @@ def _ms(value: str) -> float:
 
 def wrk(url: str, token: str, duration: int, connections: int) -> Result:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-H", f"Authorization: Bearer {token}", url],
-        check=True, capture_output=True, text=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -75,7 +85,8 @@ class Target:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", *self.app, *UVICORN_FLAGS, "--port", str(self.port)],
-            env={**os.environ, **self.env}, cwd=ROOT,
+            env={**os.environ, **self.env},
+            cwd=ROOT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -109,9 +120,15 @@ def fcplane_env(database_url: str, data_dir: str, token: str) -> dict[str, str]:
 def seed(target: Target, token: str, count: int) -> None:
     for i in range(count):
         httpx.post(
-            f"{target.url}/v1/accounts", headers={"Authorization": f"Bearer {token}"},
-            json={"alias": f"acct-{i}", "account_id": "1234567890", "region": "cn-hangzhou",
-                  "access_key_id": "LTAIbenchmark0001", "access_key_secret": "s" * 30},
+            f"{target.url}/v1/accounts",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "alias": f"acct-{i}",
+                "account_id": "1234567890",
+                "region": "cn-hangzhou",
+                "access_key_id": "LTAIbenchmark0001",
+                "access_key_secret": "s" * 30,
+            },
         ).raise_for_status()
 
 
@@ -171,8 +188,10 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     base = statistics.median(r.rps for r in results["bare FastAPI"])
-    print(f"\nGET /v1/accounts, {args.connections} connections, {args.rounds} x "
-          f"{args.duration}s, medians (machine: {os.cpu_count()} cores)")
+    print(
+        f"\nGET /v1/accounts, {args.connections} connections, {args.rounds} x "
+        f"{args.duration}s, medians (machine: {os.cpu_count()} cores)"
+    )
     print(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
     for name, runs in results.items():
         rps = statistics.median(r.rps for r in runs)

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 app = FastAPI()
-BODY = {"items": [], "next_cursor": None}
+BODY: dict[str, object] = {"items": [], "next_cursor": None}
 
 
 @app.get("/v1/accounts")

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,7 +81,7 @@ def live_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HealthCheck.function_scoped_fixture,
     ],
 )
-def test_api_conforms_to_its_schema(case: schemathesis.Case, live_base_url: str) -> None:
+def test_api_conforms_to_its_schema(case: schemathesis.Case[Any], live_base_url: str) -> None:
     # positive_data_acceptance is left out on purpose: domain rules the schema
     # cannot express (opaque cursors, unknown aliases) rightly reject some
     # schema-valid requests with a 4xx problem.
