@@ -1,0 +1,1 @@
+"""The FC gateway: every call fcplane makes to Function Compute goes through here."""

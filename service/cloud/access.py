@@ -1,0 +1,49 @@
+"""Everything needed to reach one account's FC endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from service.accounts.service import Credentials
+from service.models import Account
+
+
+@dataclass(frozen=True)
+class FcAccess:
+    alias: str
+    account_id: str
+    region: str
+    endpoint: str  # with scheme, as stored on the account: https://host[:port]
+    credentials: Credentials
+
+    @property
+    def host(self) -> str:
+        # The SDK signs the Host header verbatim; it wants host[:port], no scheme.
+        return urlsplit(self.endpoint).netloc
+
+    @property
+    def protocol(self) -> str:
+        return urlsplit(self.endpoint).scheme
+
+    def cache_key(self) -> tuple[str, ...]:
+        """Identifies a client; changes whenever any part of the access changes."""
+        creds = self.credentials
+        secret_digest = hashlib.sha256(
+            f"{creds.access_key_secret}\0{creds.security_token or ''}".encode()
+        ).hexdigest()
+        return (self.alias, self.endpoint, self.region, creds.access_key_id, secret_digest)
+
+    def __repr__(self) -> str:
+        return f"FcAccess(alias={self.alias!r}, endpoint={self.endpoint!r})"
+
+
+def fc_access(account: Account, credentials: Credentials) -> FcAccess:
+    return FcAccess(
+        alias=account.alias,
+        account_id=account.account_id,
+        region=account.region,
+        endpoint=account.endpoint,
+        credentials=credentials,
+    )

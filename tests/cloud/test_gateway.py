@@ -1,0 +1,171 @@
+"""The FC gateway against the emulator, over real HTTP with the official SDK."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from service.accounts.service import Credentials
+from service.cloud.access import FcAccess
+from service.cloud.errors import (
+    FcAlreadyExists,
+    FcAuthFailed,
+    FcInvalidArgument,
+    FcNotFound,
+    FcServerError,
+    FcThrottled,
+    FcUnreachable,
+)
+from service.cloud.gateway import FcGateway, RetryPolicy
+from service.emulator.server import EmbeddedEmulator, start_in_thread
+
+AK, SK = "gw-test-ak", "gw-test-secret-0123456789"
+
+
+def _zip(source: str) -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+ECHO = _zip("def handler(event, context):\n    return event\n")
+
+
+def config(name: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "functionName": name,
+        "runtime": "python3.10",
+        "handler": "index.handler",
+        "memorySize": 128,
+        "cpu": 0.1,
+        "timeout": 10,
+        "code": {"zipFile": ECHO},
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
+    with start_in_thread("127.0.0.1", 0, tmp_path_factory.mktemp("fc"), {AK: SK}) as emu:
+        yield emu
+
+
+@pytest.fixture
+def access(emulator: EmbeddedEmulator) -> Iterator[FcAccess]:
+    yield FcAccess("local", "1234567890", "cn-hangzhou", emulator.url, Credentials(AK, SK, None))
+    httpx.post(f"{emulator.url}/_emulator/reset", json={"state": True}).raise_for_status()
+
+
+@pytest.fixture
+def gateway() -> FcGateway:
+    return FcGateway(RetryPolicy(attempts=3, max_wait_s=0.05))
+
+
+def inject(emulator: EmbeddedEmulator, **rule: Any) -> None:
+    httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+
+
+async def test_function_lifecycle_in_wire_names(gateway: FcGateway, access: FcAccess) -> None:
+    created = await gateway.create_function(
+        access, config("gw-fn", environmentVariables={"A": "1"})
+    )
+    assert created.body["functionName"] == "gw-fn"
+    assert created.body["memorySize"] == 128
+    assert created.body["environmentVariables"] == {"A": "1"}
+    assert created.request_id
+
+    updated = await gateway.update_function(access, "gw-fn", {"memorySize": 256, "timeout": 20})
+    assert (updated.body["memorySize"], updated.body["timeout"]) == (256, 20)
+    fetched = await gateway.get_function(access, "gw-fn")
+    assert fetched.body["memorySize"] == 256
+    assert fetched.body["codeChecksum"] == created.body["codeChecksum"]
+
+    names = [f["functionName"] for f in await gateway.list_functions(access, prefix="gw-")]
+    assert names == ["gw-fn"]
+    code = await gateway.get_function_code(access, "gw-fn")
+    assert code.body["checksum"] == created.body["codeChecksum"]
+
+    invocation = await gateway.invoke(access, "gw-fn", b"ping")
+    assert invocation.body == b"ping"
+    assert invocation.error_type is None
+    assert invocation.request_id
+
+    await gateway.delete_function(access, "gw-fn")
+    with pytest.raises(FcNotFound) as missing:
+        await gateway.get_function(access, "gw-fn")
+    assert missing.value.extra["fc_code"] == "FunctionNotFound"
+    assert missing.value.status == 404
+
+
+async def test_fc_errors_become_domain_errors(gateway: FcGateway, access: FcAccess) -> None:
+    await gateway.create_function(access, config("dup"))
+    with pytest.raises(FcAlreadyExists):
+        await gateway.create_function(access, config("dup"))
+    with pytest.raises(FcInvalidArgument) as invalid:
+        await gateway.update_function(access, "dup", {"memorySize": 100})
+    assert invalid.value.status == 422
+    assert "memorySize" in invalid.value.detail
+    assert invalid.value.extra["fc_code"] == "InvalidArgument"
+
+
+async def test_throttling_is_retried_within_bounds(
+    gateway: FcGateway, access: FcAccess, emulator: EmbeddedEmulator
+) -> None:
+    await gateway.create_function(access, config("busy"))
+    inject(emulator, action="GetFunction", count=2, status=429)
+    assert (await gateway.get_function(access, "busy")).body["functionName"] == "busy"
+    inject(emulator, action="GetFunction", count=5, status=429, retryAfter=7)
+    with pytest.raises(FcThrottled) as throttled:
+        await gateway.get_function(access, "busy")
+    assert throttled.value.extra["retry_after_s"] == 7
+    assert throttled.value.status == 429
+
+
+async def test_server_errors_carry_fc_request_id(
+    gateway: FcGateway, access: FcAccess, emulator: EmbeddedEmulator
+) -> None:
+    await gateway.create_function(access, config("flaky"))
+    inject(emulator, action="UpdateFunction", status=500, message="disk on fire")
+    with pytest.raises(FcServerError) as failed:
+        await gateway.update_function(access, "flaky", {"timeout": 5})
+    assert "disk on fire" in failed.value.detail
+    assert failed.value.extra["fc_request_id"]
+    assert (await gateway.get_function(access, "flaky")).body["timeout"] == 10
+
+
+async def test_bad_credentials_and_unreachable_endpoints(
+    gateway: FcGateway, access: FcAccess
+) -> None:
+    wrong = FcAccess(
+        "bad", "1", "cn-hangzhou", access.endpoint, Credentials(AK, "not-the-secret-value", None)
+    )
+    with pytest.raises(FcAuthFailed) as refused:
+        await gateway.get_function(wrong, "anything")
+    assert "not-the-secret-value" not in str(refused.value.detail)
+    assert "bad" in refused.value.detail
+    closed = FcAccess("gone", "1", "cn-hangzhou", "http://127.0.0.1:1", Credentials(AK, SK, None))
+    with pytest.raises(FcUnreachable) as unreachable:
+        await gateway.get_function(closed, "anything")
+    assert SK not in unreachable.value.detail
+
+
+async def test_a_changed_account_gets_a_new_client(access: FcAccess) -> None:
+    gateway = FcGateway()
+    first = gateway.client(access)
+    assert gateway.client(access) is first
+    rotated = FcAccess(
+        access.alias,
+        access.account_id,
+        access.region,
+        access.endpoint,
+        Credentials(AK, "rotated-secret-value-123", None),
+    )
+    assert gateway.client(rotated) is not first
+    assert len(gateway._clients) == 1
