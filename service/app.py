@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
@@ -18,8 +20,13 @@ from service.auth.cache import TokenCache
 from service.auth.repository import TokenRepository
 from service.auth.router import router as tokens_router
 from service.auth.service import TokenService
+from service.cloud.gateway import FcGateway
+from service.deploys.router import router as deploys_router
+from service.drift.router import router as drift_router
+from service.drift.tasks import run_scheduled_scans
+from service.functions.router import router as functions_router
 from service.health.router import router as health_router
-from service.kit.crypto import SecretBox, load_or_create_dev_key
+from service.kit.crypto import SecretBox, configured_key
 from service.kit.db import create_engine, create_sessionmaker
 from service.kit.errors import install_error_handlers
 from service.kit.migrations import current_revisions, heads
@@ -27,18 +34,11 @@ from service.kit.openapi import install_problem_schema
 from service.kit.settings import Settings
 from service.kit.state import AppState
 from service.kit.strict_query import reject_unknown_query_params
+from service.packages.router import router as packages_router
+from service.webhooks.router import router as webhooks_router
+from service.webhooks.tasks import background_dispatcher
 
 log = logging.getLogger(__name__)
-
-
-def _secret_key(settings: Settings) -> str:
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    # Settings already refused production without a key.
-    log.warning(
-        "FCPLANE_SECRET_KEY is not set; using a generated development key in %s", settings.data_dir
-    )
-    return load_or_create_dev_key(settings.data_dir)
 
 
 async def _bootstrap_admin(state: AppState) -> None:
@@ -67,6 +67,17 @@ async def _register_emulator(state: AppState, emulator: LocalEmulator) -> None:
         await ensure_local_account(session, state.secret_box, emulator)
 
 
+@asynccontextmanager
+async def _scheduled_scans(state: AppState) -> AsyncIterator[None]:
+    task = asyncio.create_task(run_scheduled_scans(state), name="drift-scan")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app(settings: Settings | None = None, emulator: LocalEmulator | None = None) -> FastAPI:
     """The API; ``emulator``: an FC emulator this process runs, registered as account `local`."""
     settings = settings or Settings()
@@ -80,12 +91,19 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
-            secret_box=SecretBox(_secret_key(settings)),
+            secret_box=SecretBox(
+                configured_key(
+                    settings.secret_key.get_secret_value() if settings.secret_key else None,
+                    settings.data_dir,
+                )
+            ),
             redis=redis,
             migration_heads=heads(),
             token_cache=TokenCache(settings.token_cache_seconds),
+            gateway=FcGateway(),
         )
         app.state.fcplane = state
+        background = AsyncExitStack()
         try:
             try:
                 await _bootstrap_admin(state)
@@ -96,8 +114,17 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
                 log.error(
                     "database unavailable at start-up (%s); bootstrap skipped", type(exc).__name__
                 )
+            if not settings.redis_url and settings.drift_scan_interval_seconds > 0:
+                await background.enter_async_context(_scheduled_scans(state))
+            if not settings.redis_url:
+                # Embedded setup: webhooks are delivered by this process (with
+                # Redis, by the arq worker's dispatch_webhooks cron).
+                await background.enter_async_context(
+                    background_dispatcher(settings, state.sessions, state.secret_box)
+                )
             yield
         finally:
+            await background.aclose()
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -114,4 +141,9 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     app.include_router(health_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)
+    app.include_router(webhooks_router)
+    app.include_router(functions_router)
+    app.include_router(packages_router)
+    app.include_router(deploys_router)
+    app.include_router(drift_router)
     return app

@@ -4,6 +4,8 @@ from typing import TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from service.cloud.gateway import FcGateway
+from service.kit.crypto import SecretBox
 from service.kit.settings import Settings
 
 
@@ -13,3 +15,5 @@ class WorkerContext(TypedDict):
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    secret_box: SecretBox
+    gateway: FcGateway

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -11,6 +12,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+log = logging.getLogger(__name__)
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -62,3 +65,12 @@ def load_or_create_dev_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     return key
+
+
+def configured_key(secret_key: str | None, data_dir: Path) -> str:
+    """The configured key, or (development only: Settings refuses production without
+    one) the generated key kept in the data directory."""
+    if secret_key is not None:
+        return secret_key
+    log.warning("FCPLANE_SECRET_KEY is not set; using a generated development key in %s", data_dir)
+    return load_or_create_dev_key(data_dir)

@@ -22,6 +22,8 @@ _TITLES = {
     413: "Payload too large",
     422: "Invalid request: each bad field is named in `errors`",
     428: "Precondition required",
+    429: "Too many requests",
+    502: "Function Compute failed, refused the account's credentials or could not be reached",
     503: "Service unavailable",
 }
 
@@ -80,8 +82,14 @@ def install_problem_schema(app: FastAPI) -> None:
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
         ref = {"$ref": "#/components/schemas/Problem"}
+        malformed = {
+            "description": "Malformed HTTP request, refused by the HTTP server before the API "
+            "sees it (the API itself answers bad input with 422).",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
         for path, path_item in schema.get("paths", {}).items():
             for operation in path_item.values():
+                operation.setdefault("responses", {}).setdefault("400", malformed)
                 if path.startswith("/v1/"):
                     operation["security"] = [{"bearer": []}]
                 for status, response in operation.get("responses", {}).items():

@@ -55,6 +55,22 @@ class Settings(BaseSettings):
         description="How long a verified token is reused without a database lookup; a token "
         "revoked through another API replica stops working within this time. 0 disables.",
     )
+    code_package_max_bytes: int = Field(
+        100 * 1024 * 1024, ge=1024, description="Largest code zip accepted (bytes)."
+    )
+    deploy_lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="How long a deploy may hold a function; after that a crashed deploy's "
+        "claim expires and its change shows up as drift.",
+    )
+    drift_scan_interval_seconds: float = Field(
+        600.0, ge=0, description="Scheduled drift scan interval; 0 turns the schedule off."
+    )
+    drift_scan_concurrency: int = Field(
+        8, ge=1, le=256, description="Functions checked at once by a drift scan."
+    )
     redis_url: str | None = Field(
         None, description="Redis URL for the job queue; unset: jobs run in-process."
     )
@@ -75,6 +91,50 @@ class Settings(BaseSettings):
         description="Comma-separated host names and CIDR ranges webhooks may target even "
         "though they are private, loopback or link-local.",
     )
+    public_url: str | None = Field(
+        None,
+        description="Base URL clients reach the API at (https://fcplane.example.com), used for "
+        "links in notifications; default: http://HOST:PORT.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="How long one webhook delivery attempt may take."
+    )
+    webhook_max_attempts: int = Field(
+        16,
+        ge=1,
+        le=50,
+        description="Attempts per delivery before it is given up (with the backoff defaults, "
+        "about 7 hours of retries).",
+    )
+    webhook_backoff_base_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Delay before the first retry; each further retry doubles it, with jitter.",
+    )
+    webhook_backoff_max_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="Longest backoff between two attempts (a receiver's Retry-After may ask "
+        "for more, up to an hour).",
+    )
+    webhook_secret_grace_seconds: int = Field(
+        86400,
+        ge=0,
+        le=30 * 86400,
+        description="After a secret rotation, how long deliveries are also signed with the old "
+        "secret (default 24 hours).",
+    )
+    webhook_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often an idle webhook dispatcher looks for due deliveries.",
+    )
+    webhook_concurrency: int = Field(
+        16, ge=1, le=256, description="Webhook requests one dispatcher sends at the same time."
+    )
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
@@ -83,7 +143,9 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("secret_key", "bootstrap_token", "database_url", "redis_url", mode="before")
+    @field_validator(
+        "secret_key", "bootstrap_token", "database_url", "redis_url", "public_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `FCPLANE_SECRET_KEY=` in an env file means "not set", not "the empty key".
@@ -123,6 +185,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fcplane.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:

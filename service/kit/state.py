@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.auth.cache import TokenCache
+from service.cloud.gateway import FcGateway
 from service.kit.crypto import SecretBox
 from service.kit.db import unit_of_work
 from service.kit.settings import Settings
@@ -25,6 +26,7 @@ class AppState:
     redis: Redis | None
     migration_heads: tuple[str, ...]
     token_cache: TokenCache
+    gateway: FcGateway
 
 
 async def get_state(request: Request) -> AppState:

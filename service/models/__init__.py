@@ -2,7 +2,34 @@
 
 from service.models.account import Account
 from service.models.base import Base
+from service.models.code_package import CodePackage
+from service.models.deployment import Deployment
+from service.models.drift import DriftEvent
 from service.models.function import Function
+from service.models.plan import SavedPlan
+from service.models.revision import Revision
 from service.models.token import ApiToken
+from service.models.webhook import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookStream,
+    WebhookSubscription,
+)
 
-__all__ = ["Account", "ApiToken", "Base", "Function"]
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Base",
+    "CodePackage",
+    "Deployment",
+    "DriftEvent",
+    "Function",
+    "Revision",
+    "SavedPlan",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookStream",
+    "WebhookSubscription",
+]

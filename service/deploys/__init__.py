@@ -1,0 +1,1 @@
+"""Plans and optimistic-concurrency deploys (the heart of fcplane)."""

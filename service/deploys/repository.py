@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import Deployment, SavedPlan
+
+
+class DeploymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, deployment_id: str) -> Deployment | None:
+        return await self.session.get(Deployment, deployment_id)
+
+    async def by_idempotency_key(self, function_id: int, key: str) -> Deployment | None:
+        return await self.session.scalar(
+            select(Deployment).where(
+                Deployment.function_id == function_id, Deployment.idempotency_key == key
+            )
+        )
+
+    async def page(self, function_id: int, after: str | None, limit: int) -> list[Deployment]:
+        query = (
+            select(Deployment)
+            .where(Deployment.function_id == function_id)
+            .order_by(Deployment.started_at.desc(), Deployment.id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            marker = await self.get(after)
+            if marker is not None:
+                query = query.where(
+                    or_(
+                        Deployment.started_at < marker.started_at,
+                        and_(Deployment.started_at == marker.started_at, Deployment.id < marker.id),
+                    )
+                )
+        return list((await self.session.scalars(query)).all())
+
+    async def add(self, deployment: Deployment) -> None:
+        self.session.add(deployment)
+        await self.session.flush()
+
+    async def plan(self, plan_id: str) -> SavedPlan | None:
+        return await self.session.get(SavedPlan, plan_id)
+
+    async def add_plan(self, plan: SavedPlan) -> None:
+        self.session.add(plan)
+        await self.session.flush()

@@ -1,0 +1,371 @@
+"""Deploys with optimistic concurrency.
+
+A deploy runs in three short transactions around the FC calls, never holding a
+database transaction open while FC works:
+
+1. claim   — record the deployment as in progress and take the function's claim
+             (conditional UPDATE on the head and the claim), so exactly one of
+             several racing deploys talks to FC;
+2. FC      — create/update the function, then read it back;
+3. record  — new revision from the read-back, move head and applied state,
+             release the claim; or, when FC refused, record the failure.
+
+A process that dies between 2 and 3 leaves the claim to expire: the pushed
+change then shows up as drift attributed to that deployment.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.cloud.access import FcAccess
+from service.cloud.errors import FcNotFound
+from service.cloud.gateway import FcGateway
+from service.deploys.planner import Plan, Strategy, decide, make_plan
+from service.deploys.repository import DeploymentRepository
+from service.deploys.schemas import DeployRequest
+from service.functions.repository import FunctionRepository
+from service.functions.service import FunctionService, revision_state
+from service.functions.state import CODE, config_of, live_state, state_of, wire_config
+from service.kit.crypto import SecretBox
+from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
+from service.models import Account, Deployment, Function, Revision
+from service.models.base import utcnow
+
+
+class DeployConflict(Conflict):
+    """409 carrying the plan; ``code`` is revision_conflict or drift_conflict."""
+
+    def __init__(self, plan: Plan, reason: str, deployment_id: str | None = None) -> None:
+        super().__init__(reason, plan=plan.as_dict(), deployment_id=deployment_id)
+        self.code = plan.conflict_code
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a deploy decided before talking to FC."""
+
+    function: Function
+    account: Account
+    access: FcAccess
+    plan: Plan
+    local: dict[str, Any]
+    live: dict[str, Any] | None
+    code_sha256: str | None
+
+
+class DeployService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        gateway: FcGateway,
+        lease: timedelta,
+    ) -> None:
+        self.sessions = sessions
+        self.box = box
+        self.gateway = gateway
+        self.lease = lease
+
+    def _functions(self, session: AsyncSession) -> FunctionService:
+        return FunctionService(FunctionRepository(session), self.box, self.gateway)
+
+    # -- planning ----------------------------------------------------------
+
+    async def prepare(
+        self,
+        session: AsyncSession,
+        name: str,
+        request: DeployRequest,
+        local_override: tuple[dict[str, Any], str | None] | None = None,
+    ) -> Prepared:
+        functions = self._functions(session)
+        function, account = await functions.get(name)
+        head = function.head_revision
+        base_number = request.base_revision
+        if base_number is None:
+            if head > 0:
+                raise PreconditionRequired(
+                    f"base_revision is required: function '{name}' is at revision {head}",
+                    head_revision=head,
+                )
+            base_number = 0
+        if base_number > head:
+            raise InvalidInput(
+                f"base_revision: function '{name}' has no revision {base_number} (head is {head})",
+                field="base_revision",
+            )
+        base: dict[str, Any] = {}
+        base_sha: str | None = None
+        if base_number > 0:
+            revision = await functions.revision(name, base_number)
+            base, base_sha = revision_state(revision), revision.code_sha256
+        if local_override is not None:
+            local, code_sha = local_override
+        else:
+            local, code_sha = await self._local_state(session, request, base, base_sha)
+        live = await self._live(functions, function, account)
+        plan = make_plan(
+            name,
+            base_number,
+            head,
+            base,
+            local,
+            live,
+            function.applied_state,
+            interrupted_deployment=self._interrupted(function),
+        )
+        access = functions.access(account)
+        return Prepared(function, account, access, plan, local, live, code_sha)
+
+    async def _local_state(
+        self,
+        session: AsyncSession,
+        request: DeployRequest,
+        base: dict[str, Any],
+        base_sha: str | None,
+    ) -> tuple[dict[str, Any], str | None]:
+        if request.code_sha256 is None:
+            checksum, sha = base.get(CODE), base_sha
+        else:
+            package = await FunctionRepository(session).package(request.code_sha256)
+            if package is None:
+                raise InvalidInput(
+                    f"code_sha256: no code package {request.code_sha256}; upload it with "
+                    "PUT /v1/code-packages/{sha256} first",
+                    field="code_sha256",
+                )
+            checksum, sha = package.checksum, package.sha256
+        return state_of(request.config.wire(), checksum), sha
+
+    async def _live(
+        self, functions: FunctionService, function: Function, account: Account
+    ) -> dict[str, Any] | None:
+        try:
+            result = await self.gateway.get_function(functions.access(account), function.name)
+        except FcNotFound:
+            return None
+        return live_state(result.body)
+
+    @staticmethod
+    def _interrupted(function: Function) -> str | None:
+        if function.deploying_id and (
+            function.deploy_lease_until is None or function.deploy_lease_until <= utcnow()
+        ):
+            return function.deploying_id
+        return None
+
+    # -- deploying ---------------------------------------------------------
+
+    async def deploy(
+        self,
+        prepared: Prepared,
+        strategy: Strategy,
+        author: str | None,
+        message: str | None,
+        idempotency_key: str | None,
+        kind: str = "deploy",
+    ) -> Deployment:
+        plan = prepared.plan
+        outcome = decide(plan, strategy, prepared.local, prepared.live)
+        deployment = Deployment(
+            id=str(uuid.uuid4()),
+            function_id=prepared.function.id,
+            status="in_progress",
+            strategy=strategy,
+            kind=kind,
+            base_revision=plan.base_revision,
+            from_revision=plan.head_revision,
+            created_by=author,
+            message=message,
+            started_at=utcnow(),
+            fc_request_ids=[],
+            plan=plan.as_dict(),
+            idempotency_key=idempotency_key,
+            pushed_state=outcome.target,
+        )
+        if outcome.action == "refuse":
+            await self._finish_refused(deployment)
+            raise DeployConflict(plan, outcome.reason, deployment.id)
+        await self._claim(deployment, plan)
+        started = time.monotonic()
+        try:
+            if outcome.action == "adopt":
+                assert outcome.target is not None
+                new_state, sha = outcome.target, await self._sha_for(outcome.target[CODE])
+            else:
+                assert outcome.target is not None
+                new_state = await self._push(prepared, outcome.target, deployment)
+                sha = (
+                    prepared.code_sha256
+                    if new_state.get(CODE) == outcome.target.get(CODE)
+                    else await self._sha_for(new_state.get(CODE))
+                )
+        except DomainError as error:
+            await self._finish_failed(deployment, error, started)
+            raise
+        return await self._finish_succeeded(
+            deployment,
+            new_state,
+            sha,
+            started,
+            source="use-remote"
+            if outcome.action == "adopt"
+            else ("rollback" if kind == "rollback" else "deploy"),
+        )
+
+    async def _claim(self, deployment: Deployment, plan: Plan) -> None:
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            repo = DeploymentRepository(session)
+            try:
+                await repo.add(deployment)
+            except IntegrityError:
+                raise Conflict(
+                    "a deployment with this Idempotency-Key is in progress",
+                    code_hint="idempotency_in_progress",
+                ) from None
+            claimed = await FunctionRepository(session).claim(
+                deployment.function_id, plan.head_revision, deployment.id, now, now + self.lease
+            )
+            if not claimed:
+                deployment.status = "conflict"
+                deployment.finished_at = utcnow()
+                deployment.pushed_state = None
+                deployment.error = {"reason": "another deployment holds the function"}
+        if deployment.status == "conflict":
+            raise DeployConflict(
+                plan,
+                "another deployment of this function is in progress or just finished; "
+                "re-plan from the new head",
+                deployment.id,
+            )
+
+    async def _push(
+        self, prepared: Prepared, target: dict[str, Any], deployment: Deployment
+    ) -> dict[str, Any]:
+        access = prepared.access
+        config = wire_config(target)
+        live = prepared.live
+        if live is None or target.get(CODE) != live.get(CODE):
+            config["code"] = await self._code_input(prepared, target)
+        if live is None:
+            created = await self.gateway.create_function(
+                access, {**config, "functionName": prepared.function.name}
+            )
+            deployment.fc_request_ids.append(created.request_id or "")
+        else:
+            updated = await self.gateway.update_function(access, prepared.function.name, config)
+            deployment.fc_request_ids.append(updated.request_id or "")
+        readback = await self.gateway.get_function(access, prepared.function.name)
+        deployment.fc_request_ids.append(readback.request_id or "")
+        return live_state(readback.body)
+
+    async def _code_input(self, prepared: Prepared, target: dict[str, Any]) -> dict[str, Any]:
+        checksum = target.get(CODE)
+        async with self.sessions() as session:
+            repo = FunctionRepository(session)
+            package = await repo.package_by_checksum(str(checksum)) if checksum else None
+            data = await repo.package_data(package.sha256) if package else None
+        if data is None:
+            raise InvalidInput(
+                "code_sha256: the code to deploy is not stored in fcplane; upload the package "
+                "and deploy with its code_sha256",
+                field="code_sha256",
+            )
+        return {"zipFile": base64.b64encode(data).decode(), "checksum": str(checksum)}
+
+    async def _sha_for(self, checksum: str | None) -> str | None:
+        if not checksum:
+            return None
+        async with self.sessions() as session:
+            package = await FunctionRepository(session).package_by_checksum(checksum)
+            return package.sha256 if package else None
+
+    async def _finish_refused(self, deployment: Deployment) -> None:
+        deployment.status = "conflict"
+        deployment.finished_at = utcnow()
+        deployment.duration_ms = 0
+        deployment.pushed_state = None
+        async with self.sessions.begin() as session:
+            try:
+                await DeploymentRepository(session).add(deployment)
+            except IntegrityError:
+                raise Conflict("a deployment with this Idempotency-Key is in progress") from None
+
+    async def _finish_failed(
+        self, deployment: Deployment, error: DomainError, started: float
+    ) -> None:
+        async with self.sessions.begin() as session:
+            row = await DeploymentRepository(session).get(deployment.id)
+            assert row is not None
+            row.status = "failed"
+            row.finished_at = utcnow()
+            row.duration_ms = int((time.monotonic() - started) * 1000)
+            row.fc_request_ids = list(deployment.fc_request_ids) + (
+                [str(error.extra["fc_request_id"])] if error.extra.get("fc_request_id") else []
+            )
+            row.error = {
+                "code": error.code,
+                "status": error.status,
+                "detail": error.detail,
+                **{k: v for k, v in error.extra.items() if k.startswith("fc_")},
+            }
+            row.pushed_state = None
+            await FunctionRepository(session).release(deployment.function_id, deployment.id)
+        error.extra.setdefault("deployment_id", deployment.id)
+
+    async def _finish_succeeded(
+        self,
+        deployment: Deployment,
+        new_state: dict[str, Any],
+        sha: str | None,
+        started: float,
+        source: str,
+    ) -> Deployment:
+        from service.drift.recorder import resolve_open_events
+
+        async with self.sessions.begin() as session:
+            functions = FunctionRepository(session)
+            function = await session.get(Function, deployment.function_id, with_for_update=True)
+            row = await DeploymentRepository(session).get(deployment.id)
+            assert function is not None
+            assert row is not None
+            number = function.head_revision + 1
+            await functions.add_revision(
+                Revision(
+                    function_id=function.id,
+                    number=number,
+                    config=config_of(new_state),
+                    code_checksum=new_state.get(CODE),
+                    code_sha256=sha,
+                    source=source,
+                    message=deployment.message,
+                    created_by=deployment.created_by,
+                )
+            )
+            function.head_revision = number
+            function.applied_state = new_state
+            function.applied_at = utcnow()
+            function.drift_status = "in_sync"
+            function.drift_checked_at = utcnow()
+            function.deploying_id = None
+            function.deploy_lease_until = None
+            await resolve_open_events(
+                session, function.id, "use-remote" if source == "use-remote" else "deploy"
+            )
+            row.status = "succeeded"
+            row.to_revision = number
+            row.finished_at = utcnow()
+            row.duration_ms = int((time.monotonic() - started) * 1000)
+            row.fc_request_ids = list(deployment.fc_request_ids)
+            row.pushed_state = None
+        return row

@@ -1,0 +1,1 @@
+"""Drift: the live function differs from what fcplane last applied."""

@@ -1,0 +1,99 @@
+"""Turning one comparison of live vs applied state into drift events (inside a transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.drift.repository import DriftRepository
+from service.functions import diff
+from service.models import Deployment, DriftEvent, Function
+from service.models.base import utcnow
+
+
+@dataclass
+class DriftResult:
+    function: str
+    drifted: bool
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    event_id: int | None = None
+    opened: bool = False
+    interrupted_deployment: str | None = None
+
+
+async def resolve_open_events(session: AsyncSession, function_id: int, resolution: str) -> None:
+    event = await DriftRepository(session).open_event(function_id)
+    if event is not None:
+        event.status = "resolved"
+        event.resolution = resolution
+        event.resolved_at = event.updated_at = utcnow()
+        await session.flush()
+
+
+async def _take_over_interrupted(session: AsyncSession, function: Function) -> str | None:
+    """A claim whose lease ran out belongs to a deploy that died: mark it, free the function."""
+    if not function.deploying_id or (
+        function.deploy_lease_until is not None and function.deploy_lease_until > utcnow()
+    ):
+        return None
+    deployment_id = function.deploying_id
+    deployment = await session.get(Deployment, deployment_id)
+    if deployment is not None and deployment.status == "in_progress":
+        deployment.status = "interrupted"
+        deployment.finished_at = utcnow()
+        deployment.error = {
+            "code": "interrupted",
+            "detail": "the deploy stopped after pushing to FC and before recording the result; "
+            "its change shows up as drift",
+        }
+    function.deploying_id = None
+    function.deploy_lease_until = None
+    return deployment_id
+
+
+async def record_check(
+    session: AsyncSession, function: Function, live: dict[str, Any] | None
+) -> DriftResult:
+    now = utcnow()
+    function.drift_checked_at = now
+    interrupted = await _take_over_interrupted(session, function)
+    if function.applied_state is None:
+        function.drift_status = "unknown"
+        return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
+    found = [c.as_dict() for c in diff.changes(function.applied_state, live or {})]
+    repo = DriftRepository(session)
+    event = await repo.open_event(function.id)
+    if not found:
+        function.drift_status = "in_sync"
+        await resolve_open_events(session, function.id, "in-sync")
+        return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
+    function.drift_status = "missing" if live is None else "drifted"
+    fingerprint = diff.fingerprint(live)
+    opened = event is None
+    if event is None:
+        event = await repo.add(
+            DriftEvent(
+                function_id=function.id,
+                status="open",
+                changes=found,
+                fingerprint=fingerprint,
+                deployment_id=interrupted,
+                opened_at=now,
+                updated_at=now,
+            )
+        )
+    elif event.fingerprint != fingerprint:
+        event.changes, event.fingerprint, event.updated_at = found, fingerprint, now
+        if interrupted:
+            event.deployment_id = interrupted
+    await session.flush()
+    return DriftResult(
+        function.name,
+        drifted=True,
+        changes=found,
+        event_id=event.id,
+        opened=opened,
+        interrupted_deployment=event.deployment_id,
+    )

@@ -1,0 +1,1 @@
+"""Managed functions: registration, adoption, revisions, normalization and diffs."""

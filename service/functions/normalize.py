@@ -1,0 +1,421 @@
+"""FC function configs in one canonical shape, so that comparing two of them means something.
+
+Input is either a config a user submitted (wire names, as CreateFunctionInput /
+UpdateFunctionInput, possibly partial) or a GetFunction body. The canonical form:
+
+- server-managed fields (ids, times, state, code size/checksum, ...) are dropped,
+  and so are ``code`` (compared separately, by checksum), ``functionName`` (the
+  identity, not config) and ``resourceGroupId`` (FC assigns one when none is
+  given, and only ChangeResourceGroup can move it);
+- every scalar FC defaults is present, with FC's default when absent or None;
+- ``environmentVariables`` is ``{name: str}``; ``tags`` is ``{key: str}`` (the
+  wire's ``[{"Key", "Value"}]`` folded to a map, so each tag is its own diff
+  path); ``layers`` is the list of ARN strings in the given order (FC gives the
+  first-listed layer precedence, so order is config);
+- a nested block (vpcConfig, logConfig, ...) has its defaults filled in, and is
+  *absent* when it configures nothing: None, {}, [], a block of defaults, and
+  a block whose deciding fields are unset (a logConfig without project and
+  logstore, a nasConfig without mount points) are the same config;
+- numbers are canonical (``1.0`` is ``1``; cpu is rounded to FC's 0.05 steps);
+- dict keys are sorted everywhere; lists keep their order;
+- fields this module does not know are kept as given, so a new FC field still
+  shows up in a diff.
+
+Every default lives in the tables below (``TOP_DEFAULTS`` and the ``Block``
+specs). The ones marked *unconfirmed* have no primary source; correct them here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# The JSON pointer a code package's checksum takes in a function's state:
+# normalize() drops ``code`` and callers put the checksum back under this path.
+CODE_PATH = "/code"
+
+# --- The defaults table -------------------------------------------------------
+
+# Top-level scalars and collections, filled when absent or None.
+TOP_DEFAULTS: dict[str, Any] = {
+    "description": "",  # fc3 component FUNCTION_DEFAULT_CONFIG
+    "internetAccess": True,  # API reference: "Default value: true"
+    "timeout": 3,  # API reference / SDK (Function.timeout): "the default value is 3"
+    "diskSize": 512,  # unconfirmed: valid 512 | 10240; 512 is the console's and the emulator's
+    "instanceConcurrency": 1,  # fc3 FUNCTION_CUSTOM_DEFAULT_CONFIG; emulator
+    "memorySize": 512,  # unconfirmed: FC 2.0 documented 128; 3.0 documents none; emulator: 512
+    # cpu: derived from memorySize by default_cpu() below (unconfirmed).
+    "role": "",
+    "environmentVariables": {},
+    "layers": [],
+    "tags": {},
+    "disableOndemand": False,  # unconfirmed
+    "sessionAffinity": "NONE",  # SDK doc: "If not set or set to NONE, no affinity"
+    "instanceIsolationMode": "SHARE",  # unconfirmed: docs say "no isolation by default"
+    "disableInjectCredentials": "None",  # unconfirmed: "None: injects STS tokens in all ways"
+    "enableLongLiving": False,  # unconfirmed
+}
+
+# What FC computes and reports, never what a user sets (Function model, read-only).
+SERVER_MANAGED = frozenset(
+    {
+        "functionArn",
+        "functionId",
+        "createdTime",
+        "lastModifiedTime",
+        "codeSize",
+        "codeChecksum",
+        "state",
+        "stateReason",
+        "stateReasonCode",
+        "lastUpdateStatus",
+        "lastUpdateStatusReason",
+        "lastUpdateStatusReasonCode",
+        "invocationImageUri",
+        "invocationRestriction",
+        "lockInfo",
+    }
+)
+SERVER_MANAGED_PREFIXES = ("lastUpdateStatus",)
+# Not server-managed, but not compared as config (see the module docstring).
+NOT_COMPARED = frozenset({"code", "functionName", "resourceGroupId"})
+
+# FC's default CPU: 0.35 vCPU at 512 MB, i.e. memory (GB) / 1.5 in 0.05 steps,
+# kept within the 1:1..1:4 ratio rule (unconfirmed beyond 512 MB).
+CPU_STEP = 0.05
+GB_PER_DEFAULT_CPU = 1.5
+
+
+@dataclass(frozen=True)
+class Block:
+    """How one nested object normalizes.
+
+    ``defaults``: scalars and lists filled when absent; ``blocks``: nested
+    objects (dropped when empty); ``items``: lists of objects, each element
+    normalized with the given spec (and never dropped); ``server``:
+    server-managed fields, dropped. The block itself is empty (and dropped)
+    when it equals its defaults, or, if ``empty_unless`` names fields, when
+    those are at their defaults: a log config without a project, or a NAS
+    config without mount points, configures nothing whatever its other fields.
+    """
+
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    blocks: Mapping[str, Block] = field(default_factory=dict)
+    items: Mapping[str, Block] = field(default_factory=dict)
+    server: frozenset[str] = frozenset()
+    empty_unless: frozenset[str] = frozenset()
+
+
+HEALTH_CHECK = Block(
+    # API reference (CustomHealthCheckConfig): every default below.
+    defaults={
+        "httpGetUrl": "",
+        "initialDelaySeconds": 0,
+        "periodSeconds": 3,
+        "timeoutSeconds": 1,
+        "failureThreshold": 3,
+        "successThreshold": 1,
+    },
+    empty_unless=frozenset({"httpGetUrl"}),
+)
+LIFECYCLE_HOOK = Block(
+    # timeout 3: unconfirmed for 3.0 (FC 2.0 documented initializationTimeout 3).
+    # handler and command are exclusive (API reference); either makes a hook.
+    defaults={"handler": "", "command": [], "timeout": 3},
+    empty_unless=frozenset({"handler", "command"}),
+)
+REGISTRY = Block(
+    blocks={
+        "authConfig": Block(defaults={"userName": "", "password": ""}),
+        "certConfig": Block(defaults={"insecure": False, "rootCaCertBase64": ""}),
+        "networkConfig": Block(defaults={"vpcId": "", "vSwitchId": "", "securityGroupId": ""}),
+    }
+)
+MOUNTS = frozenset({"mountPoints"})
+
+BLOCKS: dict[str, Block] = {
+    # Empty shapes of vpc/log/nas/oss: the fc3 component's FC_RESOURCES_EMPTY_CONFIG.
+    "vpcConfig": Block(
+        defaults={"vpcId": "", "vSwitchIds": [], "securityGroupId": "", "role": ""},
+        empty_unless=frozenset({"vpcId", "vSwitchIds", "securityGroupId"}),
+    ),
+    "logConfig": Block(
+        defaults={
+            "project": "",
+            "logstore": "",
+            "enableRequestMetrics": True,  # API reference (LogConfig): default true
+            "enableInstanceMetrics": False,  # API reference (LogConfig): default false
+            "enableLlmMetrics": False,  # unconfirmed
+            "logBeginRule": "None",  # FC 2.0 API reference: "None (default)"
+        },
+        empty_unless=frozenset({"project", "logstore"}),
+    ),
+    "nasConfig": Block(
+        defaults={"userId": 0, "groupId": 0},  # unconfirmed: fc3 sends 0
+        items={"mountPoints": Block(defaults={"enableTLS": False})},
+        empty_unless=MOUNTS,
+    ),
+    "ossMountConfig": Block(
+        items={"mountPoints": Block(defaults={"readOnly": False})},  # unconfirmed
+        empty_unless=MOUNTS,
+    ),
+    "customDNS": Block(defaults={"nameServers": [], "searches": []}, items={"dnsOptions": Block()}),
+    "tracingConfig": Block(defaults={"type": "", "params": {}}, empty_unless=frozenset({"type"})),
+    "instanceLifecycleConfig": Block(
+        blocks={"initializer": LIFECYCLE_HOOK, "preStop": LIFECYCLE_HOOK}
+    ),
+    "customRuntimeConfig": Block(
+        # port 9000: FC 3.0 docs ("the default port of an HTTP server is port 9000")
+        defaults={"port": 9000, "command": [], "args": []},
+        blocks={"healthCheckConfig": HEALTH_CHECK},
+    ),
+    "customContainerConfig": Block(
+        defaults={
+            "image": "",
+            "command": [],
+            "entrypoint": [],
+            "port": 9000,  # unconfirmed: FC 2.0's caPort default
+            "acrInstanceId": "",
+            "accelerationType": "Default",  # unconfirmed; a deprecated field
+        },
+        blocks={"healthCheckConfig": HEALTH_CHECK, "registryConfig": REGISTRY},
+        server=frozenset({"resolvedImageUri", "accelerationInfo"}),
+    ),
+    "gpuConfig": Block(
+        defaults={"gpuType": "", "gpuMemorySize": 0}, empty_unless=frozenset({"gpuType"})
+    ),
+    "juiceFsConfig": Block(
+        defaults={"envs": {}}, items={"mountPoints": Block()}, empty_unless=MOUNTS
+    ),
+    "polarFsConfig": Block(
+        defaults={"userId": 0, "groupId": 0},
+        items={"mountPoints": Block(defaults={"readOnly": False})},
+        empty_unless=MOUNTS,
+    ),
+    "microSandboxConfig": Block(blocks={"registryConfig": REGISTRY}),
+}
+
+
+# --- Public interface ---------------------------------------------------------
+
+
+def normalize(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical, JSON-serializable desired config of ``config`` (see module docstring)."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if _dropped(key) or value is None:
+            continue
+        if key in BLOCKS:
+            block = _block(value, BLOCKS[key])
+            if block is not None:
+                out[key] = block
+        elif key == "environmentVariables":
+            out[key] = _env(value)
+        elif key == "tags":
+            out[key] = _tags(value)
+        elif key == "layers":
+            out[key] = _layers(value)
+        elif key == "sessionAffinityConfig":
+            text = _json_text(value)
+            if text != "":
+                out[key] = text
+        else:
+            out[key] = _canonical(value)
+    for key, default in TOP_DEFAULTS.items():
+        out.setdefault(key, copy.deepcopy(default))
+    _fill_cpu_memory(out, given=config)
+    return _sorted(out)
+
+
+def is_in_sync(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two configs are the same function config once normalized."""
+    return normalize(a) == normalize(b)
+
+
+def tags_to_wire(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """Canonical ``{key: value}`` tags back to FC's ``[{"Key", "Value"}]``."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def default_cpu(memory_mb: int) -> float:
+    """FC's CPU for a memory size when none is given (see GB_PER_DEFAULT_CPU)."""
+    gb = memory_mb / 1024
+    cpu = round(gb / GB_PER_DEFAULT_CPU / CPU_STEP) * CPU_STEP
+    cpu = min(max(cpu, gb / 4, CPU_STEP), gb, 16.0)
+    return _cpu(round(cpu / CPU_STEP) * CPU_STEP)
+
+
+def default_memory(cpu: float) -> int:
+    """FC's memory for a CPU size when none is given: the inverse of default_cpu, in 64 MB."""
+    mb = round(cpu * GB_PER_DEFAULT_CPU * 1024 / 64) * 64
+    low, high = max(128.0, cpu * 1024), min(32768.0, cpu * 4 * 1024)
+    while mb < low:
+        mb += 64
+    while mb > high:
+        mb -= 64
+    return int(mb)
+
+
+# --- Rules --------------------------------------------------------------------
+
+
+def _dropped(key: str) -> bool:
+    return key in SERVER_MANAGED or key in NOT_COMPARED or key.startswith(SERVER_MANAGED_PREFIXES)
+
+
+def _fill_cpu_memory(out: dict[str, Any], given: Mapping[str, Any]) -> None:
+    memory_given = given.get("memorySize") is not None
+    cpu = out.get("cpu")
+    if cpu is None:
+        if _is_number(out["memorySize"]):
+            out["cpu"] = default_cpu(int(out["memorySize"]))
+        return
+    if _is_number(cpu):
+        out["cpu"] = _cpu(float(cpu))
+        if not memory_given:
+            out["memorySize"] = default_memory(float(cpu))
+
+
+def _block(value: Any, spec: Block) -> Any:
+    """A nested block, or None when it configures nothing (see Block)."""
+    if isinstance(value, Mapping | list) and not value:
+        return None
+    if not isinstance(value, Mapping):
+        return _canonical(value)  # a wrong shape stays visible in the diff
+    filled = _fill(value, spec)
+    empty = _empty(spec)
+    if spec.empty_unless:
+        # A field this module does not know might configure something: keep it visible.
+        unknown = set(filled) - set(empty)
+        configures = bool(unknown) or any(filled.get(k) != empty.get(k) for k in spec.empty_unless)
+    else:
+        configures = filled != empty
+    return filled if configures else None
+
+
+def _fill(value: Mapping[str, Any], spec: Block) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in value.items():
+        if key in spec.server or raw is None:
+            continue
+        if key in spec.blocks:
+            sub = _block(raw, spec.blocks[key])
+            if sub is not None:
+                out[key] = sub
+        elif key in spec.items and isinstance(raw, list):
+            out[key] = [
+                _fill(item, spec.items[key]) if isinstance(item, Mapping) else _canonical(item)
+                for item in raw
+            ]
+        else:
+            out[key] = _canonical(raw)
+    for key, default in spec.defaults.items():
+        out.setdefault(key, copy.deepcopy(default))
+    for key in spec.items:
+        out.setdefault(key, [])
+    return _sorted(out)
+
+
+def _empty(spec: Block) -> dict[str, Any]:
+    return _fill({}, spec)
+
+
+def _env(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return _canonical(value)
+    return {str(k): _env_text(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+
+
+def _env_text(value: Any) -> str:
+    """An env value as FC stores it: a string (numbers and booleans spelled as in JSON)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(_number(value))
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _tags(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        pairs = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        pairs = []
+        for tag in value:
+            if not isinstance(tag, Mapping):
+                return _canonical(value)
+            key = tag.get("Key", tag.get("key"))
+            if key is None:
+                return _canonical(value)
+            pairs.append((str(key), tag.get("Value", tag.get("value"))))
+    else:
+        return _canonical(value)
+    return {k: "" if v is None else str(v) for k, v in sorted(pairs)}
+
+
+def _layers(value: Any) -> Any:
+    if not isinstance(value, list):
+        return _canonical(value)
+    arns: list[Any] = []
+    for layer in value:
+        if isinstance(layer, Mapping) and "arn" in layer:
+            arns.append(layer["arn"])  # GetFunction's {arn, size}
+        else:
+            arns.append(_canonical(layer))
+    return arns
+
+
+def _json_text(value: Any) -> Any:
+    """A JSON document carried as a string, re-serialized canonically when it parses."""
+    if isinstance(value, Mapping | list):  # the document given as itself, not as a string
+        return json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))
+    if not isinstance(value, str):
+        return _canonical(value)
+    if not value.strip():
+        return ""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    return json.dumps(_canonical(parsed), sort_keys=True, separators=(",", ":"))
+
+
+def _canonical(value: Any) -> Any:
+    """A deep copy with numbers made canonical and dict keys sorted."""
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number(value)
+    return value
+
+
+def _number(value: float) -> int | float:
+    if isinstance(value, int):
+        return value
+    if not math.isfinite(value):
+        return value
+    if value.is_integer():
+        return int(value)
+    rounded = round(value, 9)  # 0.1 + 0.2 and 0.30000000000000004 are one value
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _cpu(value: float) -> int | float:
+    return _number(round(value, 2))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _sorted(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: value[k] for k in sorted(value)}

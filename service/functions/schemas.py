@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FunctionName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
+        description="FC function name: letters, digits, _ and -, not starting with a digit or -.",
+    ),
+]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of a code package.")]
+
+_EPS = 1e-9
+
+
+class FunctionConfig(BaseModel):
+    """An FC 3.0 function config in FC's wire names (as CreateFunction and s.yaml use them).
+
+    Code is not part of it: send `code_sha256` of an uploaded code package instead.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    functionName: FunctionName | None = None
+    runtime: str | None = Field(None, min_length=1, max_length=64)
+    handler: str | None = Field(None, min_length=1, max_length=128)
+    description: str | None = Field(None, max_length=256)
+    cpu: float | None = Field(None, ge=0.05, le=16)
+    memorySize: int | None = Field(None, ge=128, le=32768)
+    diskSize: Literal[512, 10240] | None = None
+    timeout: int | None = Field(None, ge=1, le=86400)
+    instanceConcurrency: int | None = Field(None, ge=1, le=200)
+    environmentVariables: dict[str, str | int | float | bool] | None = None
+    layers: list[str] | None = None
+    role: str | None = None
+    internetAccess: bool | None = None
+    logConfig: dict[str, Any] | None = None
+    vpcConfig: dict[str, Any] | None = None
+    nasConfig: dict[str, Any] | None = None
+    ossMountConfig: dict[str, Any] | None = None
+    customContainerConfig: dict[str, Any] | None = None
+    customRuntimeConfig: dict[str, Any] | None = None
+    customDNS: dict[str, Any] | None = None
+    instanceLifecycleConfig: dict[str, Any] | None = None
+    gpuConfig: dict[str, Any] | None = None
+    tracingConfig: dict[str, Any] | None = None
+    sessionAffinity: str | None = None
+    instanceIsolationMode: str | None = None
+    disableOndemand: bool | None = None
+    tags: list[dict[str, str]] | None = None
+
+    @model_validator(mode="after")
+    def _fc_spec_rules(self) -> FunctionConfig:
+        # FC 3.0's spec rules; FC would reject these later with a less exact message.
+        if self.cpu is not None and abs(round(self.cpu / 0.05) * 0.05 - self.cpu) > _EPS:
+            raise ValueError("cpu must be a multiple of 0.05 vCPU")
+        if self.memorySize is not None and self.memorySize % 64:
+            raise ValueError("memorySize must be a multiple of 64 MB")
+        if self.cpu is not None and self.memorySize is not None:
+            ratio = self.memorySize / 1024 / self.cpu
+            if not 1 - _EPS <= ratio <= 4 + _EPS:
+                raise ValueError("memorySize (GB) / cpu must be between 1 and 4")
+        return self
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class FunctionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: FunctionName
+    account: str | None = Field(None, description="Account alias; default: the default account.")
+    adopt: bool = Field(
+        False, description="Take over an existing live function: it becomes revision 1."
+    )
+
+
+class AppliedState(BaseModel):
+    revision: int
+    config: dict[str, Any]
+    code_checksum: str | None
+    applied_at: datetime | None
+
+
+class FunctionOut(BaseModel):
+    name: str
+    account: str
+    head_revision: int
+    applied: AppliedState | None
+    drift_status: Literal["unknown", "in_sync", "drifted", "missing"]
+    drift_checked_at: datetime | None
+    deploying: str | None = Field(None, description="Id of a deployment in progress, if any.")
+    created_at: datetime
+    created_by: str | None
+
+
+class RevisionOut(BaseModel):
+    number: int
+    config: dict[str, Any]
+    code_sha256: str | None
+    code_checksum: str | None
+    source: str
+    message: str | None
+    created_at: datetime
+    created_by: str | None
+
+
+class ChangeOut(BaseModel):
+    path: str
+    base: Any = None
+    value: Any = None
+
+
+class DiffOut(BaseModel):
+    function: str
+    from_revision: int = Field(serialization_alias="from")
+    to_revision: int = Field(serialization_alias="to")
+    changes: list[ChangeOut]
+    patch: list[dict[str, Any]]
+    text: str

@@ -1,0 +1,1 @@
+"""Content-addressed code packages (zips), stored once by sha256."""
