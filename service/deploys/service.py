@@ -106,13 +106,19 @@ class DeployService:
         base: dict[str, Any] = {}
         base_sha: str | None = None
         if base_number > 0:
-            revision = await functions.revision(name, base_number)
+            revision = await functions.functions.revision(function.id, base_number)
+            if revision is None:
+                raise InvalidInput(
+                    f"base_revision: function '{name}' has no revision {base_number}",
+                    field="base_revision",
+                )
             base, base_sha = revision_state(revision), revision.code_sha256
         if local_override is not None:
             local, code_sha = local_override
         else:
             local, code_sha = await self._local_state(session, request, base, base_sha)
-        live = await self._live(functions, function, account)
+        access = functions.access(account)
+        live = await self._live(access, function.name)
         plan = make_plan(
             name,
             base_number,
@@ -123,7 +129,6 @@ class DeployService:
             function.applied_state,
             interrupted_deployment=self._interrupted(function),
         )
-        access = functions.access(account)
         return Prepared(function, account, access, plan, local, live, code_sha)
 
     async def _local_state(
@@ -146,11 +151,9 @@ class DeployService:
             checksum, sha = package.checksum, package.sha256
         return state_of(request.config.wire(), checksum), sha
 
-    async def _live(
-        self, functions: FunctionService, function: Function, account: Account
-    ) -> dict[str, Any] | None:
+    async def _live(self, access: FcAccess, name: str) -> dict[str, Any] | None:
         try:
-            result = await self.gateway.get_function(functions.access(account), function.name)
+            result = await self.gateway.get_function(access, name)
         except FcNotFound:
             return None
         return live_state(result.body)
