@@ -53,9 +53,7 @@ def fc(emulator: EmbeddedEmulator) -> Iterator[Client]:
 
 
 @pytest.fixture
-async def fc_account(
-    client: httpx.AsyncClient, emulator: EmbeddedEmulator, fc: Client
-) -> str:
+async def fc_account(client: httpx.AsyncClient, emulator: EmbeddedEmulator, fc: Client) -> str:
     response = await client.post(
         "/v1/accounts",
         json={
