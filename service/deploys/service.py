@@ -32,6 +32,7 @@ from service.cloud.gateway import FcGateway
 from service.deploys.planner import Plan, Strategy, decide, make_plan
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
+from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService, revision_state
 from service.functions.state import CODE, config_of, live_state, state_of, wire_config
@@ -266,6 +267,17 @@ class DeployService:
             )
             deployment.fc_request_ids.append(created.request_id or "")
         else:
+            if target.get("tags", {}) != live.get("tags", {}):
+                # UpdateFunction carries no tags (FC changes them through its
+                # separate tagging API, which fcplane does not drive yet).
+                raise InvalidInput(
+                    "config.tags: changing the tags of an existing function is not supported "
+                    "yet; keep the live tags (see remote_changes) or change them in FC",
+                    field="config.tags",
+                )
+            # UpdateFunction leaves absent fields alone: blocks the target no
+            # longer has must be reset explicitly or they would stay live.
+            config.update(resets(config_of(target), config_of(live)))
             updated = await self.gateway.update_function(access, prepared.function.name, config)
             deployment.fc_request_ids.append(updated.request_id or "")
         readback = await self.gateway.get_function(access, prepared.function.name)

@@ -230,11 +230,8 @@ def _check_ratio(what: str, uncompressed: int, compressed: int, limits: ZipLimit
 
 
 def _check_layout(data: bytes, entries: list[_Entry]) -> None:
-    """Each entry owns its own bytes, and its local header agrees with the directory.
-
-    Overlapping entries are how the densest bombs are built; a local name that
-    differs from the central one makes different unzippers write different files.
-    """
+    """Each entry owns its bytes (overlapping entries make the densest bombs), and is
+    named alike everywhere (or different unzippers would write different files)."""
     end = 0
     for entry in sorted(entries, key=lambda e: e.info.header_offset):
         info = entry.info

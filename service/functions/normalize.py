@@ -7,22 +7,27 @@ UpdateFunctionInput, possibly partial) or a GetFunction body. The canonical form
   and so are ``code`` (compared separately, by checksum), ``functionName`` (the
   identity, not config) and ``resourceGroupId`` (FC assigns one when none is
   given, and only ChangeResourceGroup can move it);
-- every scalar FC defaults is present, with FC's default when absent or None;
+- a field with a known FC default is always present (the default when absent);
+  a field whose value means "not set" (a blank string, an empty list) is absent;
 - ``environmentVariables`` is ``{name: str}``; ``tags`` is ``{key: str}`` (the
   wire's ``[{"Key", "Value"}]`` folded to a map, so each tag is its own diff
   path); ``layers`` is the list of ARN strings in the given order (FC gives the
   first-listed layer precedence, so order is config);
 - a nested block (vpcConfig, logConfig, ...) has its defaults filled in, and is
-  *absent* when it configures nothing: None, {}, [], a block of defaults, and
-  a block whose deciding fields are unset (a logConfig without project and
+  absent when it configures nothing: None, {}, [], a block of defaults, and a
+  block whose deciding fields are unset (a logConfig without project and
   logstore, a nasConfig without mount points) are the same config;
 - numbers are canonical (``1.0`` is ``1``; cpu is rounded to FC's 0.05 steps);
 - dict keys are sorted everywhere; lists keep their order;
 - fields this module does not know are kept as given, so a new FC field still
   shows up in a diff.
 
-Every default lives in the tables below (``TOP_DEFAULTS`` and the ``Block``
-specs). The ones marked *unconfirmed* have no primary source; correct them here.
+The canonical form is also a valid CreateFunction body (once ``tags`` goes back
+to the wire shape and functionName and code are added); for UpdateFunction, add
+``resets()`` so that what the canonical form leaves out is switched off.
+
+Every default lives in the tables below. The ones marked *unconfirmed* have no
+primary source; correct them there.
 """
 
 from __future__ import annotations
@@ -39,8 +44,14 @@ from typing import Any
 CODE_PATH = "/code"
 
 # --- The defaults table -------------------------------------------------------
+#
+# Two kinds of entry. A *default* is filled in when a field is absent, so the
+# canonical form states it; only values that are documented, or at least safe
+# to send back to FC, are defaults (deploys send the canonical form). A
+# *neutral* value means the same as absence and is dropped: blank strings,
+# empty lists, and guessed defaults too uncertain to send.
 
-# Top-level scalars and collections, filled when absent or None.
+# Top-level fields filled when absent or None.
 TOP_DEFAULTS: dict[str, Any] = {
     "description": "",  # fc3 component FUNCTION_DEFAULT_CONFIG
     "internetAccess": True,  # API reference: "Default value: true"
@@ -49,15 +60,39 @@ TOP_DEFAULTS: dict[str, Any] = {
     "instanceConcurrency": 1,  # fc3 FUNCTION_CUSTOM_DEFAULT_CONFIG; emulator
     "memorySize": 512,  # unconfirmed: FC 2.0 documented 128; 3.0 documents none; emulator: 512
     # cpu: derived from memorySize by default_cpu() below (unconfirmed).
-    "role": "",
     "environmentVariables": {},
     "layers": [],
     "tags": {},
-    "disableOndemand": False,  # unconfirmed
+    "disableOndemand": False,  # unconfirmed, but false is the only harmless value
     "sessionAffinity": "NONE",  # SDK doc: "If not set or set to NONE, no affinity"
-    "instanceIsolationMode": "SHARE",  # unconfirmed: docs say "no isolation by default"
-    "disableInjectCredentials": "None",  # unconfirmed: "None: injects STS tokens in all ways"
+    "disableInjectCredentials": "None",  # unconfirmed; SDK doc: "None: injects in all ways"
     "enableLongLiving": False,  # unconfirmed
+}
+# Top-level values that mean "not set", dropped.
+TOP_NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "role": ("",),
+    "handler": ("",),
+    "instanceIsolationMode": ("", "SHARE"),  # unconfirmed name of "no isolation", the default
+    "sessionAffinityConfig": ("",),
+}
+# What UpdateFunction needs to switch off a field that the canonical form drops
+# when unset (UpdateFunction leaves absent fields as they are). Blocks not listed
+# are reset with {} (unconfirmed that FC clears them so).
+RESETS: dict[str, Any] = {
+    "role": "",
+    "sessionAffinityConfig": "",
+    # fc3 component FC_RESOURCES_EMPTY_CONFIG: what it sends to remove these.
+    "vpcConfig": {"vpcId": "", "vSwitchIds": [], "securityGroupId": ""},
+    "logConfig": {
+        "project": "",
+        "logstore": "",
+        "enableRequestMetrics": False,
+        "enableInstanceMetrics": False,
+        "logBeginRule": "None",
+    },
+    "nasConfig": {"userId": 0, "groupId": 0, "mountPoints": []},
+    "ossMountConfig": {"mountPoints": []},
+    "tracingConfig": {},
 }
 
 # What FC computes and reports, never what a user sets (Function model, read-only).
@@ -84,26 +119,31 @@ SERVER_MANAGED_PREFIXES = ("lastUpdateStatus",)
 # Not server-managed, but not compared as config (see the module docstring).
 NOT_COMPARED = frozenset({"code", "functionName", "resourceGroupId"})
 
-# FC's default CPU: 0.35 vCPU at 512 MB, i.e. memory (GB) / 1.5 in 0.05 steps,
-# kept within the 1:1..1:4 ratio rule (unconfirmed beyond 512 MB).
+# FC's default CPU for a memory size, unconfirmed: the emulator's rule, memory
+# (GB) / 1.5 in 0.05 steps within the 1:1..1:4 ratio (0.35 vCPU at 512 MB).
 CPU_STEP = 0.05
 GB_PER_DEFAULT_CPU = 1.5
+
+BLANK: tuple[Any, ...] = ("", [], {})
 
 
 @dataclass(frozen=True)
 class Block:
     """How one nested object normalizes.
 
-    ``defaults``: scalars and lists filled when absent; ``blocks``: nested
-    objects (dropped when empty); ``items``: lists of objects, each element
-    normalized with the given spec (and never dropped); ``server``:
-    server-managed fields, dropped. The block itself is empty (and dropped)
-    when it equals its defaults, or, if ``empty_unless`` names fields, when
-    those are at their defaults: a log config without a project, or a NAS
-    config without mount points, configures nothing whatever its other fields.
+    ``defaults`` are filled when absent; ``neutral`` values are dropped (every
+    field of a block also drops when None or blank: "", [], {}); ``blocks`` are
+    nested objects, dropped when empty; ``items`` are lists of objects, each
+    element normalized with the given spec; ``server`` fields are dropped.
+
+    The block itself is empty (and dropped) when nothing but defaults remain,
+    or, if ``empty_unless`` names fields, when none of those is set: a log
+    config without a project, or a NAS config without mount points,
+    configures nothing whatever its other fields say.
     """
 
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    neutral: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     blocks: Mapping[str, Block] = field(default_factory=dict)
     items: Mapping[str, Block] = field(default_factory=dict)
     server: frozenset[str] = frozenset()
@@ -113,7 +153,6 @@ class Block:
 HEALTH_CHECK = Block(
     # API reference (CustomHealthCheckConfig): every default below.
     defaults={
-        "httpGetUrl": "",
         "initialDelaySeconds": 0,
         "periodSeconds": 3,
         "timeoutSeconds": 1,
@@ -125,76 +164,57 @@ HEALTH_CHECK = Block(
 LIFECYCLE_HOOK = Block(
     # timeout 3: unconfirmed for 3.0 (FC 2.0 documented initializationTimeout 3).
     # handler and command are exclusive (API reference); either makes a hook.
-    defaults={"handler": "", "command": [], "timeout": 3},
+    defaults={"timeout": 3},
     empty_unless=frozenset({"handler", "command"}),
 )
 REGISTRY = Block(
     blocks={
-        "authConfig": Block(defaults={"userName": "", "password": ""}),
-        "certConfig": Block(defaults={"insecure": False, "rootCaCertBase64": ""}),
-        "networkConfig": Block(defaults={"vpcId": "", "vSwitchId": "", "securityGroupId": ""}),
+        "authConfig": Block(),
+        "certConfig": Block(neutral={"insecure": (False,)}),
+        "networkConfig": Block(),
     }
 )
 MOUNTS = frozenset({"mountPoints"})
 
 BLOCKS: dict[str, Block] = {
-    # Empty shapes of vpc/log/nas/oss: the fc3 component's FC_RESOURCES_EMPTY_CONFIG.
-    "vpcConfig": Block(
-        defaults={"vpcId": "", "vSwitchIds": [], "securityGroupId": "", "role": ""},
-        empty_unless=frozenset({"vpcId", "vSwitchIds", "securityGroupId"}),
-    ),
+    "vpcConfig": Block(empty_unless=frozenset({"vpcId", "vSwitchIds", "securityGroupId"})),
     "logConfig": Block(
         defaults={
-            "project": "",
-            "logstore": "",
             "enableRequestMetrics": True,  # API reference (LogConfig): default true
             "enableInstanceMetrics": False,  # API reference (LogConfig): default false
-            "enableLlmMetrics": False,  # unconfirmed
-            "logBeginRule": "None",  # FC 2.0 API reference: "None (default)"
+            "logBeginRule": "None",  # API reference (FC 2.0 LogConfig): "None (default)"
         },
+        neutral={"enableLlmMetrics": (False,)},  # unconfirmed default
         empty_unless=frozenset({"project", "logstore"}),
     ),
+    # userId/groupId: no default; FC's is undocumented and 0 would mean root.
     "nasConfig": Block(
-        defaults={"userId": 0, "groupId": 0},  # unconfirmed: fc3 sends 0
-        items={"mountPoints": Block(defaults={"enableTLS": False})},
-        empty_unless=MOUNTS,
+        items={"mountPoints": Block(neutral={"enableTLS": (False,)})}, empty_unless=MOUNTS
     ),
     "ossMountConfig": Block(
-        items={"mountPoints": Block(defaults={"readOnly": False})},  # unconfirmed
-        empty_unless=MOUNTS,
+        items={"mountPoints": Block(neutral={"readOnly": (False,)})}, empty_unless=MOUNTS
     ),
-    "customDNS": Block(defaults={"nameServers": [], "searches": []}, items={"dnsOptions": Block()}),
-    "tracingConfig": Block(defaults={"type": "", "params": {}}, empty_unless=frozenset({"type"})),
+    "customDNS": Block(items={"dnsOptions": Block()}),
+    "tracingConfig": Block(empty_unless=frozenset({"type"})),
     "instanceLifecycleConfig": Block(
         blocks={"initializer": LIFECYCLE_HOOK, "preStop": LIFECYCLE_HOOK}
     ),
     "customRuntimeConfig": Block(
         # port 9000: FC 3.0 docs ("the default port of an HTTP server is port 9000")
-        defaults={"port": 9000, "command": [], "args": []},
+        defaults={"port": 9000},
         blocks={"healthCheckConfig": HEALTH_CHECK},
     ),
     "customContainerConfig": Block(
-        defaults={
-            "image": "",
-            "command": [],
-            "entrypoint": [],
-            "port": 9000,  # unconfirmed: FC 2.0's caPort default
-            "acrInstanceId": "",
-            "accelerationType": "Default",  # unconfirmed; a deprecated field
-        },
+        # port: no default; FC 3.0 documents none, and sending a guess would move
+        # the port the container is expected to listen on.
+        neutral={"accelerationType": ("Default",)},  # API reference: Default = enabled
         blocks={"healthCheckConfig": HEALTH_CHECK, "registryConfig": REGISTRY},
         server=frozenset({"resolvedImageUri", "accelerationInfo"}),
     ),
-    "gpuConfig": Block(
-        defaults={"gpuType": "", "gpuMemorySize": 0}, empty_unless=frozenset({"gpuType"})
-    ),
-    "juiceFsConfig": Block(
-        defaults={"envs": {}}, items={"mountPoints": Block()}, empty_unless=MOUNTS
-    ),
+    "gpuConfig": Block(neutral={"gpuMemorySize": (0,)}, empty_unless=frozenset({"gpuType"})),
+    "juiceFsConfig": Block(items={"mountPoints": Block()}, empty_unless=MOUNTS),
     "polarFsConfig": Block(
-        defaults={"userId": 0, "groupId": 0},
-        items={"mountPoints": Block(defaults={"readOnly": False})},
-        empty_unless=MOUNTS,
+        items={"mountPoints": Block(neutral={"readOnly": (False,)})}, empty_unless=MOUNTS
     ),
     "microSandboxConfig": Block(blocks={"registryConfig": REGISTRY}),
 }
@@ -223,7 +243,7 @@ def normalize(config: Mapping[str, Any]) -> dict[str, Any]:
             text = _json_text(value)
             if text != "":
                 out[key] = text
-        else:
+        elif not _is_neutral(value, TOP_NEUTRAL.get(key, ())):
             out[key] = _canonical(value)
     for key, default in TOP_DEFAULTS.items():
         out.setdefault(key, copy.deepcopy(default))
@@ -234,6 +254,20 @@ def normalize(config: Mapping[str, Any]) -> dict[str, Any]:
 def is_in_sync(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two configs are the same function config once normalized."""
     return normalize(a) == normalize(b)
+
+
+def resets(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields to add to an UpdateFunction body built from ``desired`` so that FC drops
+    what ``live`` has and ``desired`` lacks (both normalized): UpdateFunction leaves
+    absent fields alone, and the canonical form leaves out what is unset.
+    """
+    out: dict[str, Any] = {}
+    for key in live.keys() - desired.keys():
+        if key in RESETS:
+            out[key] = copy.deepcopy(RESETS[key])
+        elif key in BLOCKS:
+            out[key] = {}
+    return _sorted(out)
 
 
 def tags_to_wire(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -287,11 +321,9 @@ def _block(value: Any, spec: Block) -> Any:
     if not isinstance(value, Mapping):
         return _canonical(value)  # a wrong shape stays visible in the diff
     filled = _fill(value, spec)
-    empty = _empty(spec)
+    empty = _fill({}, spec)
     if spec.empty_unless:
-        # A field this module does not know might configure something: keep it visible.
-        unknown = set(filled) - set(empty)
-        configures = bool(unknown) or any(filled.get(k) != empty.get(k) for k in spec.empty_unless)
+        configures = any(k in filled for k in spec.empty_unless)
     else:
         configures = filled != empty
     return filled if configures else None
@@ -300,7 +332,7 @@ def _block(value: Any, spec: Block) -> Any:
 def _fill(value: Mapping[str, Any], spec: Block) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, raw in value.items():
-        if key in spec.server or raw is None:
+        if key in spec.server or _is_neutral(raw, (None, *BLANK, *spec.neutral.get(key, ()))):
             continue
         if key in spec.blocks:
             sub = _block(raw, spec.blocks[key])
@@ -315,13 +347,14 @@ def _fill(value: Mapping[str, Any], spec: Block) -> dict[str, Any]:
             out[key] = _canonical(raw)
     for key, default in spec.defaults.items():
         out.setdefault(key, copy.deepcopy(default))
-    for key in spec.items:
-        out.setdefault(key, [])
     return _sorted(out)
 
 
-def _empty(spec: Block) -> dict[str, Any]:
-    return _fill({}, spec)
+def _is_neutral(value: Any, neutral: tuple[Any, ...]) -> bool:
+    # Compared with types: False is neutral where 0 is a value, and the reverse.
+    return any(type(value) is type(n) and value == n for n in neutral) or (
+        value is None and None in neutral
+    )
 
 
 def _env(value: Any) -> Any:

@@ -103,3 +103,5 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
         adopted = await deploy(http, "fragile", BASE_CONFIG, base=1, strategy="use-remote")
         assert adopted.status_code == 201, adopted.text
         assert adopted.json()["revision"]["config"]["timeout"] == 42
+        resolved = (await http.get(f"/v1/drift-events/{check['event_id']}")).json()
+        assert (resolved["status"], resolved["resolution"]) == ("resolved", "use-remote")

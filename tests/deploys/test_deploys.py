@@ -251,3 +251,31 @@ async def test_adopt_and_remove(client: httpx.AsyncClient, fc: Client, fc_accoun
     assert [
         f.function_name for f in fc.list_functions(fc_models.ListFunctionsRequest()).body.functions
     ] == []
+
+
+async def test_removing_a_block_clears_it_in_fc(
+    client: httpx.AsyncClient, fc: Client, fc_account: str
+) -> None:
+    dns = {"nameServers": ["10.0.0.2"], "searches": ["svc.local"]}
+    await first_deploy(client, "fc1", customDNS=dns)
+    assert live(fc, "fc1").custom_dns.name_servers == ["10.0.0.2"]
+    cleared = await deploy(client, "fc1", BASE_CONFIG, base=1)
+    assert cleared.status_code == 201, cleared.text
+    assert "customDNS" not in cleared.json()["revision"]["config"]
+    assert (await client.post("/v1/functions/fc1/drift-check")).json()["drifted"] is False
+
+
+async def test_tag_changes_are_refused_clearly(client: httpx.AsyncClient, fc_account: str) -> None:
+    await first_deploy(client, "fc2", tags=[{"Key": "team", "Value": "a"}])
+    retag = await deploy(
+        client, "fc2", {**BASE_CONFIG, "tags": [{"Key": "team", "Value": "b"}]}, base=1
+    )
+    assert retag.status_code == 422
+    assert retag.json()["field"] == "config.tags"
+    same = await deploy(
+        client,
+        "fc2",
+        {**BASE_CONFIG, "timeout": 4, "tags": [{"Key": "team", "Value": "a"}]},
+        base=1,
+    )
+    assert same.status_code == 201, same.text
