@@ -133,3 +133,50 @@ def test_serve_migrates_bootstraps_and_answers(tmp_path: Path) -> None:
         proc.wait(timeout=10)
         if proc.stderr:
             proc.stderr.close()
+
+
+def test_serve_runs_the_emulator_as_the_default_account(tmp_path: Path) -> None:
+    port, emulator_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FCPLANE_")}
+    env.update(
+        FCPLANE_DATA_DIR=str(tmp_path / "data"),
+        FCPLANE_PORT=str(port),
+        FCPLANE_EMULATOR_PORT=str(emulator_port),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        token = None
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.strip().startswith("fcp_"):
+                token = line.strip()
+            if "Uvicorn running" in line:
+                break
+        assert token
+        headers = {"Authorization": f"Bearer {token}"}
+        accounts = httpx.get(f"http://127.0.0.1:{port}/v1/accounts", headers=headers).json()
+        assert [(a["alias"], a["default"], a["endpoint"]) for a in accounts["items"]] == [
+            ("local", True, f"http://127.0.0.1:{emulator_port}")
+        ]
+        health = httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/health").json()
+        assert health["status"] == "ok"
+        assert health["auth"] is True
+        # The account's credentials really work against the emulator.
+        missing = httpx.post(
+            f"http://127.0.0.1:{port}/v1/functions",
+            headers=headers,
+            json={"name": "nothing-here", "adopt": True},
+        )
+        assert missing.status_code == 422
+        assert "does not exist in account 'local'" in missing.json()["detail"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()

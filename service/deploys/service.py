@@ -29,9 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.cloud.access import FcAccess
 from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
+from service.deploys.events import emit_deployment
 from service.deploys.planner import Plan, Strategy, decide, make_plan
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
+from service.functions import diff
 from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService, revision_state
@@ -40,6 +42,11 @@ from service.kit.crypto import SecretBox
 from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
 from service.models import Account, Deployment, Function, Revision
 from service.models.base import utcnow
+
+
+def _plan_changes(plan: Plan) -> dict[str, Any]:
+    shown = plan.as_dict()
+    return {k: shown[k] for k in ("local_changes", "remote_changes", "conflicts", "drifted")}
 
 
 class DeployConflict(Conflict):
@@ -197,7 +204,7 @@ class DeployService:
             pushed_state=outcome.target,
         )
         if outcome.action == "refuse":
-            await self._finish_refused(deployment)
+            await self._finish_refused(deployment, plan)
             raise DeployConflict(plan, outcome.reason, deployment.id)
         await self._claim(deployment, plan)
         started = time.monotonic()
@@ -245,6 +252,9 @@ class DeployService:
                 deployment.finished_at = utcnow()
                 deployment.pushed_state = None
                 deployment.error = {"reason": "another deployment holds the function"}
+                await emit_deployment(
+                    session, "deploy.conflict", plan.function, deployment, **_plan_changes(plan)
+                )
         if deployment.status == "conflict":
             raise DeployConflict(
                 plan,
@@ -305,7 +315,7 @@ class DeployService:
             package = await FunctionRepository(session).package_by_checksum(checksum)
             return package.sha256 if package else None
 
-    async def _finish_refused(self, deployment: Deployment) -> None:
+    async def _finish_refused(self, deployment: Deployment, plan: Plan) -> None:
         deployment.status = "conflict"
         deployment.finished_at = utcnow()
         deployment.duration_ms = 0
@@ -315,6 +325,9 @@ class DeployService:
                 await DeploymentRepository(session).add(deployment)
             except IntegrityError:
                 raise Conflict("a deployment with this Idempotency-Key is in progress") from None
+            await emit_deployment(
+                session, "deploy.conflict", plan.function, deployment, **_plan_changes(plan)
+            )
 
     async def _finish_failed(
         self, deployment: Deployment, error: DomainError, started: float
@@ -336,6 +349,9 @@ class DeployService:
             }
             row.pushed_state = None
             await FunctionRepository(session).release(deployment.function_id, deployment.id)
+            function = await session.get(Function, deployment.function_id)
+            assert function is not None
+            await emit_deployment(session, "deploy.failed", function.name, row, error=row.error)
         error.extra.setdefault("deployment_id", deployment.id)
 
     async def _finish_succeeded(
@@ -355,6 +371,7 @@ class DeployService:
             assert function is not None
             assert row is not None
             number = function.head_revision + 1
+            changes = [c.as_dict() for c in diff.changes(function.applied_state or {}, new_state)]
             await functions.add_revision(
                 Revision(
                     function_id=function.id,
@@ -375,7 +392,7 @@ class DeployService:
             function.deploying_id = None
             function.deploy_lease_until = None
             await resolve_open_events(
-                session, function.id, "use-remote" if source == "use-remote" else "deploy"
+                session, function, "use-remote" if source == "use-remote" else "deploy"
             )
             row.status = "succeeded"
             row.to_revision = number
@@ -383,4 +400,5 @@ class DeployService:
             row.duration_ms = int((time.monotonic() - started) * 1000)
             row.fc_request_ids = list(deployment.fc_request_ids)
             row.pushed_state = None
+            await emit_deployment(session, "deploy.succeeded", function.name, row, changes=changes)
         return row

@@ -11,6 +11,7 @@ from service.drift.repository import DriftRepository
 from service.functions import diff
 from service.models import Deployment, DriftEvent, Function
 from service.models.base import utcnow
+from service.webhooks.outbox import emit
 
 
 @dataclass
@@ -23,13 +24,20 @@ class DriftResult:
     interrupted_deployment: str | None = None
 
 
-async def resolve_open_events(session: AsyncSession, function_id: int, resolution: str) -> None:
-    event = await DriftRepository(session).open_event(function_id)
+async def resolve_open_events(session: AsyncSession, function: Function, resolution: str) -> None:
+    event = await DriftRepository(session).open_event(function.id)
     if event is not None:
         event.status = "resolved"
         event.resolution = resolution
         event.resolved_at = event.updated_at = utcnow()
         await session.flush()
+        await emit(
+            session,
+            "drift.resolved",
+            function.name,
+            {"event_id": event.id, "resolution": resolution, "changes": event.changes},
+            resource=f"/v1/drift-events/{event.id}",
+        )
 
 
 async def _take_over_interrupted(session: AsyncSession, function: Function) -> str | None:
@@ -67,7 +75,7 @@ async def record_check(
     event = await repo.open_event(function.id)
     if not found:
         function.drift_status = "in_sync"
-        await resolve_open_events(session, function.id, "in-sync")
+        await resolve_open_events(session, function, "in-sync")
         return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
     function.drift_status = "missing" if live is None else "drifted"
     fingerprint = diff.fingerprint(live)
@@ -83,6 +91,13 @@ async def record_check(
                 opened_at=now,
                 updated_at=now,
             )
+        )
+        await emit(
+            session,
+            "drift.opened",
+            function.name,
+            {"event_id": event.id, "changes": found, "interrupted_deployment": interrupted},
+            resource=f"/v1/drift-events/{event.id}",
         )
     elif event.fingerprint != fingerprint:
         event.changes, event.fingerprint, event.updated_at = found, fingerprint, now

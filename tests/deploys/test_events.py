@@ -1,0 +1,64 @@
+"""Deploy and drift outcomes reach the webhook outbox in the same transaction."""
+
+from __future__ import annotations
+
+import httpx
+from alibabacloud_fc20230330.client import Client
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.emulator.server import EmbeddedEmulator
+from service.models import WebhookEvent
+from tests.deploys.conftest import BASE_CONFIG, deploy, first_deploy, sdk_update
+
+
+async def _events(engine: AsyncEngine, function: str) -> list[WebhookEvent]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(WebhookEvent).where(WebhookEvent.function == function).order_by(WebhookEvent.seq)
+        )
+        return list(rows.all())  # type: ignore[arg-type]
+
+
+async def test_outcomes_become_events_in_order(
+    client: httpx.AsyncClient,
+    fc: Client,
+    fc_account: str,
+    engine: AsyncEngine,
+    emulator: EmbeddedEmulator,
+) -> None:
+    await first_deploy(client, "ev")
+    sdk_update(fc, "ev", timeout=20)
+    assert (
+        await deploy(client, "ev", {**BASE_CONFIG, "memorySize": 1024}, base=1)
+    ).status_code == 409
+    assert (await client.post("/v1/functions/ev/drift-check")).json()["drifted"] is True
+    httpx.post(
+        f"{emulator.url}/_emulator/faults", json={"action": "UpdateFunction", "status": 500}
+    ).raise_for_status()
+    assert (
+        await deploy(client, "ev", {**BASE_CONFIG, "memorySize": 1024}, base=1, strategy="merge")
+    ).status_code == 502
+    merged = await deploy(
+        client, "ev", {**BASE_CONFIG, "memorySize": 1024}, base=1, strategy="merge"
+    )
+    assert merged.status_code == 201
+
+    events = await _events(engine, "ev")
+    assert [e.type for e in events] == [
+        "deploy.succeeded",
+        "deploy.conflict",
+        "drift.opened",
+        "deploy.failed",
+        "drift.resolved",
+        "deploy.succeeded",
+    ]
+    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    conflict, opened, failed = events[1], events[2], events[3]
+    assert {"path": "/timeout", "base": 3, "value": 20} in conflict.payload["remote_changes"]
+    assert opened.payload["changes"] == [{"path": "/timeout", "base": 3, "value": 20}]
+    assert failed.payload["error"]["status"] == 502
+    last = events[-1]
+    assert last.actor == "bootstrap"
+    assert last.resource == f"/v1/deployments/{merged.json()['id']}"
+    assert {"path": "/memorySize", "base": 512, "value": 1024} in last.payload["changes"]
