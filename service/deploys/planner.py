@@ -115,6 +115,14 @@ def decide(
                 f"{plan.base_revision}"
             ),
         )
-    if plan.drifted or (plan.remote and plan.head_revision == 0):
+    if plan.head_revision == 0 and plan.remote:
+        return Outcome(
+            "refuse",
+            reason=(
+                "a function with this name already exists in FC and fcplane never deployed it: "
+                "register it with adopt, or deploy with merge or use-local"
+            ),
+        )
+    if plan.drifted:
         return Outcome("refuse", reason="the live function differs from its applied state")
     return Outcome("push", target=local)

@@ -31,22 +31,23 @@ from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.deploys.events import emit_deployment
 from service.deploys.planner import Plan, Strategy, decide, make_plan
+from service.deploys.recorder import (
+    IdempotencyInProgress,
+    plan_changes,
+    record_failed,
+    record_refused,
+    record_succeeded,
+)
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
-from service.functions import diff
 from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService, revision_state
 from service.functions.state import CODE, config_of, live_state, state_of, wire_config
 from service.kit.crypto import SecretBox
 from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
-from service.models import Account, Deployment, Function, Revision
+from service.models import Account, Deployment, Function
 from service.models.base import utcnow
-
-
-def _plan_changes(plan: Plan) -> dict[str, Any]:
-    shown = plan.as_dict()
-    return {k: shown[k] for k in ("local_changes", "remote_changes", "conflicts", "drifted")}
 
 
 class DeployConflict(Conflict):
@@ -204,7 +205,7 @@ class DeployService:
             pushed_state=outcome.target,
         )
         if outcome.action == "refuse":
-            await self._finish_refused(deployment, plan)
+            await record_refused(self.sessions, deployment, plan)
             raise DeployConflict(plan, outcome.reason, deployment.id)
         await self._claim(deployment, plan)
         started = time.monotonic()
@@ -221,9 +222,10 @@ class DeployService:
                     else await self._sha_for(new_state.get(CODE))
                 )
         except DomainError as error:
-            await self._finish_failed(deployment, error, started)
+            await record_failed(self.sessions, deployment, error, started)
             raise
-        return await self._finish_succeeded(
+        return await record_succeeded(
+            self.sessions,
             deployment,
             new_state,
             sha,
@@ -240,9 +242,8 @@ class DeployService:
             try:
                 await repo.add(deployment)
             except IntegrityError:
-                raise Conflict(
-                    "a deployment with this Idempotency-Key is in progress",
-                    code_hint="idempotency_in_progress",
+                raise IdempotencyInProgress(
+                    "a deployment with this Idempotency-Key is in progress"
                 ) from None
             claimed = await FunctionRepository(session).claim(
                 deployment.function_id, plan.head_revision, deployment.id, now, now + self.lease
@@ -253,7 +254,7 @@ class DeployService:
                 deployment.pushed_state = None
                 deployment.error = {"reason": "another deployment holds the function"}
                 await emit_deployment(
-                    session, "deploy.conflict", plan.function, deployment, **_plan_changes(plan)
+                    session, "deploy.conflict", plan.function, deployment, **plan_changes(plan)
                 )
         if deployment.status == "conflict":
             raise DeployConflict(
@@ -314,91 +315,3 @@ class DeployService:
         async with self.sessions() as session:
             package = await FunctionRepository(session).package_by_checksum(checksum)
             return package.sha256 if package else None
-
-    async def _finish_refused(self, deployment: Deployment, plan: Plan) -> None:
-        deployment.status = "conflict"
-        deployment.finished_at = utcnow()
-        deployment.duration_ms = 0
-        deployment.pushed_state = None
-        async with self.sessions.begin() as session:
-            try:
-                await DeploymentRepository(session).add(deployment)
-            except IntegrityError:
-                raise Conflict("a deployment with this Idempotency-Key is in progress") from None
-            await emit_deployment(
-                session, "deploy.conflict", plan.function, deployment, **_plan_changes(plan)
-            )
-
-    async def _finish_failed(
-        self, deployment: Deployment, error: DomainError, started: float
-    ) -> None:
-        async with self.sessions.begin() as session:
-            row = await DeploymentRepository(session).get(deployment.id)
-            assert row is not None
-            row.status = "failed"
-            row.finished_at = utcnow()
-            row.duration_ms = int((time.monotonic() - started) * 1000)
-            row.fc_request_ids = list(deployment.fc_request_ids) + (
-                [str(error.extra["fc_request_id"])] if error.extra.get("fc_request_id") else []
-            )
-            row.error = {
-                "code": error.code,
-                "status": error.status,
-                "detail": error.detail,
-                **{k: v for k, v in error.extra.items() if k.startswith("fc_")},
-            }
-            row.pushed_state = None
-            await FunctionRepository(session).release(deployment.function_id, deployment.id)
-            function = await session.get(Function, deployment.function_id)
-            assert function is not None
-            await emit_deployment(session, "deploy.failed", function.name, row, error=row.error)
-        error.extra.setdefault("deployment_id", deployment.id)
-
-    async def _finish_succeeded(
-        self,
-        deployment: Deployment,
-        new_state: dict[str, Any],
-        sha: str | None,
-        started: float,
-        source: str,
-    ) -> Deployment:
-        from service.drift.recorder import resolve_open_events
-
-        async with self.sessions.begin() as session:
-            functions = FunctionRepository(session)
-            function = await session.get(Function, deployment.function_id, with_for_update=True)
-            row = await DeploymentRepository(session).get(deployment.id)
-            assert function is not None
-            assert row is not None
-            number = function.head_revision + 1
-            changes = [c.as_dict() for c in diff.changes(function.applied_state or {}, new_state)]
-            await functions.add_revision(
-                Revision(
-                    function_id=function.id,
-                    number=number,
-                    config=config_of(new_state),
-                    code_checksum=new_state.get(CODE),
-                    code_sha256=sha,
-                    source=source,
-                    message=deployment.message,
-                    created_by=deployment.created_by,
-                )
-            )
-            function.head_revision = number
-            function.applied_state = new_state
-            function.applied_at = utcnow()
-            function.drift_status = "in_sync"
-            function.drift_checked_at = utcnow()
-            function.deploying_id = None
-            function.deploy_lease_until = None
-            await resolve_open_events(
-                session, function, "use-remote" if source == "use-remote" else "deploy"
-            )
-            row.status = "succeeded"
-            row.to_revision = number
-            row.finished_at = utcnow()
-            row.duration_ms = int((time.monotonic() - started) * 1000)
-            row.fc_request_ids = list(deployment.fc_request_ids)
-            row.pushed_state = None
-            await emit_deployment(session, "deploy.succeeded", function.name, row, changes=changes)
-        return row

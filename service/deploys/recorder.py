@@ -1,0 +1,125 @@
+"""Recording how a deploy ended, each outcome in one transaction with its webhook event."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.deploys.events import emit_deployment
+from service.deploys.planner import Plan
+from service.deploys.repository import DeploymentRepository
+from service.drift.recorder import resolve_open_events
+from service.functions import diff
+from service.functions.repository import FunctionRepository
+from service.functions.state import CODE, config_of
+from service.kit.errors import Conflict, DomainError
+from service.models import Deployment, Function, Revision
+from service.models.base import utcnow
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+
+
+def plan_changes(plan: Plan) -> dict[str, Any]:
+    shown = plan.as_dict()
+    return {k: shown[k] for k in ("local_changes", "remote_changes", "conflicts", "drifted")}
+
+
+async def record_refused(
+    sessions: async_sessionmaker[AsyncSession], deployment: Deployment, plan: Plan
+) -> None:
+    deployment.status = "conflict"
+    deployment.finished_at = utcnow()
+    deployment.duration_ms = 0
+    deployment.pushed_state = None
+    async with sessions.begin() as session:
+        try:
+            await DeploymentRepository(session).add(deployment)
+        except IntegrityError:
+            raise IdempotencyInProgress(
+                "a deployment with this Idempotency-Key is in progress"
+            ) from None
+        await emit_deployment(
+            session, "deploy.conflict", plan.function, deployment, **plan_changes(plan)
+        )
+
+
+async def record_failed(
+    sessions: async_sessionmaker[AsyncSession],
+    deployment: Deployment,
+    error: DomainError,
+    started: float,
+) -> None:
+    async with sessions.begin() as session:
+        row = await DeploymentRepository(session).get(deployment.id)
+        assert row is not None
+        row.status = "failed"
+        row.finished_at = utcnow()
+        row.duration_ms = int((time.monotonic() - started) * 1000)
+        row.fc_request_ids = list(deployment.fc_request_ids) + (
+            [str(error.extra["fc_request_id"])] if error.extra.get("fc_request_id") else []
+        )
+        row.error = {
+            "code": error.code,
+            "status": error.status,
+            "detail": error.detail,
+            **{k: v for k, v in error.extra.items() if k.startswith("fc_")},
+        }
+        row.pushed_state = None
+        await FunctionRepository(session).release(deployment.function_id, deployment.id)
+        function = await session.get(Function, deployment.function_id)
+        assert function is not None
+        await emit_deployment(session, "deploy.failed", function.name, row, error=row.error)
+    error.extra.setdefault("deployment_id", deployment.id)
+
+
+async def record_succeeded(
+    sessions: async_sessionmaker[AsyncSession],
+    deployment: Deployment,
+    new_state: dict[str, Any],
+    sha: str | None,
+    started: float,
+    source: str,
+) -> Deployment:
+    async with sessions.begin() as session:
+        functions = FunctionRepository(session)
+        function = await session.get(Function, deployment.function_id, with_for_update=True)
+        row = await DeploymentRepository(session).get(deployment.id)
+        assert function is not None
+        assert row is not None
+        number = function.head_revision + 1
+        changes = [c.as_dict() for c in diff.changes(function.applied_state or {}, new_state)]
+        await functions.add_revision(
+            Revision(
+                function_id=function.id,
+                number=number,
+                config=config_of(new_state),
+                code_checksum=new_state.get(CODE),
+                code_sha256=sha,
+                source=source,
+                message=deployment.message,
+                created_by=deployment.created_by,
+            )
+        )
+        function.head_revision = number
+        function.applied_state = new_state
+        function.applied_at = utcnow()
+        function.drift_status = "in_sync"
+        function.drift_checked_at = utcnow()
+        function.deploying_id = None
+        function.deploy_lease_until = None
+        await resolve_open_events(
+            session, function, "use-remote" if source == "use-remote" else "deploy"
+        )
+        row.status = "succeeded"
+        row.to_revision = number
+        row.finished_at = utcnow()
+        row.duration_ms = int((time.monotonic() - started) * 1000)
+        row.fc_request_ids = list(deployment.fc_request_ids)
+        row.pushed_state = None
+        await emit_deployment(session, "deploy.succeeded", function.name, row, changes=changes)
+    return row
