@@ -1,0 +1,258 @@
+"""The emulator as a plain ASGI app: FC API, HTTP triggers, code downloads and admin API.
+
+It is deliberately not a FastAPI app: it must never appear in fcplane's own
+OpenAPI, and routing happens on the raw path (see router.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from service.emulator import admin, http_trigger, routes
+from service.emulator.catalog import PROVISION
+from service.emulator.context import Call, Emulator, new_request_id
+from service.emulator.errors import FCError, error_response
+from service.emulator.invocation import fail_orphaned_tasks
+from service.emulator.router import API
+from service.emulator.routes.configs import apply_provision
+from service.emulator.runtime.contract import (
+    FunctionSpec,
+    HttpRequest,
+    InstanceInfo,
+    InvokeRequest,
+    InvokeResult,
+    Runtime,
+)
+from service.emulator.settings import EmulatorSettings
+from service.emulator.signature import verify
+
+log = logging.getLogger(__name__)
+_ = routes  # importing the package registers every API route
+_CODE_RE = re.compile(r"^/_code/([0-9a-f]{64})\.zip$")
+RUNTIME_CLASS = "service.emulator.runtime.manager:ProcessRuntime"
+
+
+class UnavailableRuntime:
+    """Stands in when the process runtime cannot be loaded: every invoke says so."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def _fail(self) -> FCError:
+        return FCError(
+            503, "RuntimeUnavailable", f"the emulator runtime is not available: {self.reason}"
+        )
+
+    async def invoke(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
+        raise self._fail()
+
+    async def invoke_http(self, spec: FunctionSpec, request: HttpRequest) -> InvokeResult:
+        raise self._fail()
+
+    async def set_provisioned(self, spec: FunctionSpec, target: int) -> None:
+        return None
+
+    def instances(self, function_name: str | None = None) -> list[InstanceInfo]:
+        return []
+
+    async def drop_function(self, function_name: str) -> None:
+        return None
+
+    def limits_mechanism(self) -> dict[str, str]:
+        return {"runtime": f"unavailable: {self.reason}"}
+
+    async def close(self) -> None:
+        return None
+
+
+def load_runtime(settings: EmulatorSettings) -> Runtime:
+    module_name, _, class_name = RUNTIME_CLASS.partition(":")
+    try:
+        cls: Any = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        return UnavailableRuntime(f"{RUNTIME_CLASS} cannot be imported ({exc})")
+    runtime: Runtime = cls(
+        settings.data_dir, settings.account_instance_limit, settings.idle_timeout_s
+    )
+    return runtime
+
+
+class EmulatorApp:
+    def __init__(self, settings: EmulatorSettings, runtime: Runtime | None = None) -> None:
+        self.settings = settings
+        self._given_runtime = runtime
+        self.emu = Emulator(settings, runtime or UnavailableRuntime("not started yet"))
+        limits = settings.code_limits
+        self.max_body = limits.max_zip_bytes * 4 // 3 + 1024 * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            response = await self._handle(Request(scope, receive))
+            await response(scope, receive, send)
+
+    async def startup(self) -> None:
+        if self._given_runtime is None:
+            self.emu.runtime = load_runtime(self.settings)
+        fail_orphaned_tasks(self.emu)
+        for name, qualifier, doc in self.emu.store.list(PROVISION):
+            try:
+                await apply_provision(self.emu, name, qualifier, int(doc["target"]))
+            except Exception:
+                log.exception("could not restore provisioned instances of %s/%s", name, qualifier)
+
+    async def shutdown(self) -> None:
+        tasks = list(self.emu.async_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.emu.runtime.close()
+        self.emu.store.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("emulator startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _read_body(self, request: Request) -> bytes:
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise FCError(413, "EntityTooLarge", f"request body exceeds {self.max_body} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _handle(self, request: Request) -> Response:
+        request_id = new_request_id()
+        scope = request.scope
+        raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            body = await self._read_body(request)
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            if raw_path.startswith(admin.PREFIX):
+                query = dict(parse_qsl(raw_query, keep_blank_values=True))
+                return await admin.handle_admin(self.emu, request.method, raw_path, query, body)
+            if raw_path.startswith(http_trigger.PREFIX):
+                return await self._trigger(request, headers, raw_path, raw_query, body, request_id)
+            code = _CODE_RE.match(raw_path)
+            if code and request.method == "GET":
+                return self._code(code.group(1))
+            return await self._api(request, headers, raw_path, raw_query, body, request_id)
+        except FCError as err:
+            return error_response(err, request_id)
+        except Exception as exc:
+            log.exception("emulator request %s %s failed", request.method, raw_path)
+            return error_response(
+                FCError(500, "InternalServerError", f"{type(exc).__name__}: {exc}"), request_id
+            )
+
+    async def _faults(self, action: str, function_name: str | None) -> None:
+        hit = self.emu.faults.take(action, function_name)
+        if hit is None:
+            return
+        if hit.latency_s:
+            await asyncio.sleep(hit.latency_s)
+        if hit.error is not None:
+            raise hit.error
+
+    async def _api(
+        self,
+        request: Request,
+        headers: dict[str, str],
+        raw_path: str,
+        raw_query: str,
+        body: bytes,
+        request_id: str,
+    ) -> Response:
+        matched = API.match(request.method, raw_path)
+        if matched is None:
+            if API.knows_path(raw_path):
+                raise FCError(
+                    405, "MethodNotAllowed", f"{request.method} is not allowed on {raw_path}"
+                )
+            raise FCError(404, "PathNotSupported", f"{request.method} {raw_path} is not supported")
+        route, params = matched
+        if self.settings.access_keys is not None:
+            verify(
+                method=request.method,
+                raw_path=raw_path,
+                raw_query=raw_query,
+                headers=headers,
+                body=body,
+                access_keys=self.settings.access_keys,
+            )
+        await self._faults(route.action, params.get("functionName"))
+        call = Call(
+            emu=self.emu,
+            request=request,
+            params=params,
+            query=dict(parse_qsl(raw_query, keep_blank_values=True)),
+            body=body,
+            request_id=request_id,
+            action=route.action,
+            headers=headers,
+        )
+        return await route.handler(call)
+
+    async def _trigger(
+        self,
+        request: Request,
+        headers: dict[str, str],
+        raw_path: str,
+        raw_query: str,
+        body: bytes,
+        request_id: str,
+    ) -> Response:
+        try:
+            fn, trigger, sub_path = http_trigger.split_trigger_path(raw_path)
+            await self._faults(http_trigger.ACTION, fn)
+            return await http_trigger.serve_trigger(
+                self.emu,
+                request,
+                headers,
+                raw_path,
+                raw_query,
+                body,
+                request_id,
+                fn,
+                trigger,
+                sub_path,
+            )
+        except FCError as err:
+            return http_trigger.trigger_error(err, request_id)
+
+    def _code(self, sha256: str) -> Response:
+        path = self.emu.store.blobs.path(sha256)
+        if not path.exists():
+            raise FCError(404, "NotFound", "no such code package")
+        return Response(path.read_bytes(), media_type="application/zip")
+
+
+def create_emulator_app(settings: EmulatorSettings, runtime: Runtime | None = None) -> EmulatorApp:
+    return EmulatorApp(settings, runtime)

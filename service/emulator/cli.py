@@ -1,0 +1,73 @@
+"""`fcplane emulator` — run the local FC 3.0 emulator in the foreground."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.emulator.settings import (
+    ACCESS_KEYS_ENV,
+    DEV_ACCESS_KEY_ID,
+    DEV_ACCESS_KEY_SECRET,
+    EmulatorSettings,
+    access_keys_from_env,
+    parse_access_keys,
+)
+
+DATA_DIR_ENV = "FCPLANE_EMULATOR_DATA_DIR"
+_KEY_HELP = (
+    "AK:SECRET accepted for ACS3-HMAC-SHA256 signatures; repeatable. Default: env "
+    f"{ACCESS_KEYS_ENV} (comma-separated AK:SECRET), else the dev pair "
+    f"{DEV_ACCESS_KEY_ID}:{DEV_ACCESS_KEY_SECRET}."
+)
+
+
+def emulator_command(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Keep loopback unless you mean to share it.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="TCP port for the FC API, HTTP triggers and /_emulator/.")
+    ] = 9000,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where functions, versions, configs and code are kept "
+            f"[default: env {DATA_DIR_ENV}, else .fcplane/emulator]."
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Accept unsigned requests (local play only).")
+    ] = False,
+    access_key: Annotated[list[str] | None, typer.Option("--access-key", help=_KEY_HELP)] = None,
+    region: Annotated[str, typer.Option(help="Region reported in ARNs and to functions.")] = (
+        "cn-hangzhou"
+    ),
+    account_id: Annotated[str, typer.Option(help="Account id reported in ARNs.")] = "1234567890",
+    instance_limit: Annotated[
+        int, typer.Option(help="Account-wide instance limit (FC's per-region concurrency quota).")
+    ] = 100,
+    idle_timeout: Annotated[
+        float, typer.Option(help="Seconds an idle on-demand instance is kept before it stops.")
+    ] = 300.0,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the local FC emulator: FC 3.0's REST API for the official SDK, running real code."""
+    from service.emulator.server import serve_forever
+
+    try:
+        keys = parse_access_keys(access_key) if access_key else access_keys_from_env()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--access-key") from None
+    settings = EmulatorSettings(
+        data_dir=data_dir or Path(os.environ.get(DATA_DIR_ENV, ".fcplane/emulator")),
+        access_keys=None if no_auth else keys,
+        region=region,
+        account_id=account_id,
+        account_instance_limit=instance_limit,
+        idle_timeout_s=idle_timeout,
+    )
+    serve_forever(host, port, settings, log_level=log_level)

@@ -1,0 +1,23 @@
+"""FC API route handlers, one module per resource; importing them registers the routes."""
+
+from service.emulator.routes import (
+    aliases,
+    async_invocation,
+    configs,
+    functions,
+    invoke,
+    layers,
+    triggers,
+    versions,
+)
+
+__all__ = [
+    "aliases",
+    "async_invocation",
+    "configs",
+    "functions",
+    "invoke",
+    "layers",
+    "triggers",
+    "versions",
+]

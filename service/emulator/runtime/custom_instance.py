@@ -1,0 +1,277 @@
+"""Custom runtimes: the user's own HTTP server, spoken to with FC's custom-runtime protocol.
+
+InvokeFunction becomes ``POST /invoke``; HTTP-trigger requests are passed
+through with their own method and path; lifecycle hooks are ``POST
+/initialize`` and ``GET /pre-stop``; every request carries FC's ``x-fc-*``
+headers. Locally many instances share one network namespace, so each gets a
+free port (``FC_CUSTOM_LISTEN_PORT``); arguments that spell the configured
+port, and ``/code`` and ``/opt`` paths, are rewritten to this instance's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from .contract import CustomRuntime, FunctionSpec, HttpRequest, InvokeRequest, InvokeResult
+from .fc_errors import (
+    UNHANDLED,
+    crash_message,
+    log_end,
+    log_start,
+    log_summary,
+    oom_message,
+    timeout_message,
+)
+from .instance import Instance, StartFailure, failure
+from .limits import InstanceLimits
+
+STARTUP_TIMEOUT_S = 30.0
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "host",
+    "upgrade",
+    "proxy-connection",
+    "te",
+    "trailer",
+}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class CustomInstance(Instance):
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        instance_id: str,
+        code_dir: Path,
+        opt_dir: Path | None,
+        scratch_root: Path,
+        limits: InstanceLimits,
+    ) -> None:
+        super().__init__(spec, instance_id, code_dir, opt_dir, scratch_root, limits)
+        self.concurrency = max(1, self.spec.instance_concurrency)
+        self.port = _free_port()
+        self._client: httpx.AsyncClient | None = None
+        self._config = self.spec.custom_runtime or CustomRuntime(command=[], args=[])
+
+    @property
+    def interpreter(self) -> str:
+        argv = shlex.join(self._command())
+        return f"local process `{argv}` on the host OS, standing in for {self.spec.runtime}"
+
+    def _command(self) -> list[str]:
+        cfg = self._config
+        argv = [*cfg.command, *cfg.args] or ["./bootstrap"]
+        configured, actual = str(cfg.port), str(self.port)
+        out = []
+        for arg in argv:
+            if arg == configured:
+                arg = actual
+            elif arg.endswith(":" + configured):
+                arg = arg[: -len(configured)] + actual
+            out.append(self.map_path(arg))
+        return out
+
+    def _fc_headers(self, request_id: str, control_path: str) -> dict[str, str]:
+        spec = self.spec
+        return {
+            "x-fc-request-id": request_id,
+            "x-fc-function-name": spec.name,
+            "x-fc-function-handler": spec.handler,
+            "x-fc-function-memory": str(spec.memory_mb),
+            "x-fc-function-timeout": str(spec.timeout_s),
+            "x-fc-initialization-timeout": str(spec.initializer_timeout_s),
+            "x-fc-region": spec.region,
+            "x-fc-account-id": spec.account_id,
+            "x-fc-qualifier": spec.qualifier,
+            "x-fc-version-id": spec.version_id or "",
+            "x-fc-instance-id": self.instance_id,
+            "x-fc-access-key-id": "",
+            "x-fc-access-key-secret": "",
+            "x-fc-security-token": "",
+            "x-fc-control-path": control_path,
+        }
+
+    async def _launch(self) -> None:
+        try:
+            await self.spawn(self._command(), self.environment(self.port), pipes=False)
+        except OSError as exc:
+            raise StartFailure(failure(f"cannot start custom runtime: {exc}")) from exc
+        self._client = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.port}",
+            timeout=None,  # the runtime enforces FC's timeout itself
+            limits=httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            ),
+        )
+        started = time.perf_counter()
+        deadline = started + STARTUP_TIMEOUT_S
+        while not await self._listening():
+            ms = (time.perf_counter() - started) * 1000
+            if self.dead or (self.proc is not None and self.proc.returncode is not None):
+                raise StartFailure(failure(crash_message(ms, self.limits.peak_mb())))
+            if time.perf_counter() > deadline:
+                raise StartFailure(
+                    failure(
+                        f"custom runtime did not listen on port {self.port} within "
+                        f"{STARTUP_TIMEOUT_S:g} seconds"
+                    )
+                )
+            await asyncio.sleep(0.01)
+
+    async def _listening(self) -> bool:
+        url = self._config.health_check_url
+        if url and self._client is not None:
+            try:
+                response = await self._client.get(url, timeout=1.0)
+            except httpx.HTTPError:
+                return False
+            return response.status_code == 200
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    async def _initialize(self, request_id: str) -> None:
+        limit = self.spec.initializer_timeout_s
+        try:
+            response = await asyncio.wait_for(
+                self._request("POST", "/initialize", request_id, "/initialize", [], b""), limit
+            )
+        except TimeoutError as exc:
+            raise StartFailure(failure(timeout_message(limit, "Function initializer"))) from exc
+        except httpx.HTTPError as exc:
+            raise StartFailure(failure(f"initializer failed: {exc}")) from exc
+        if response.status_code != 200 or response.headers.get("x-fc-status") == "404":
+            raise StartFailure(
+                InvokeResult(status=200, body=response.content, error_type=UNHANDLED)
+            )
+
+    async def _pre_stop(self) -> None:
+        await self._request("GET", "/pre-stop", f"prestop-{self.instance_id}", "/pre-stop", [], b"")
+
+    async def _terminate(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        await super()._terminate()
+
+    async def _request(
+        self,
+        method: str,
+        target: str,
+        request_id: str,
+        control_path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> httpx.Response:
+        if self._client is None:
+            raise httpx.ConnectError("custom runtime is not running")
+        merged = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+        merged += list(self._fc_headers(request_id, control_path).items())
+        return await self._client.request(method, target, headers=merged, content=body)
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResult:
+        headers = [("content-type", "application/octet-stream")]
+        result = await self._exchange(
+            "POST", "/invoke", request.request_id, "/invoke", headers, request.payload
+        )
+        if result.error_type is None and result.status >= 500:
+            result.error_type = UNHANDLED  # unconfirmed: FC treats a 5xx from /invoke as a failure
+        result.status = 200  # InvokeFunction answers 200; the error travels in error_type
+        result.headers = []
+        return result
+
+    async def invoke_http(self, request: HttpRequest) -> InvokeResult:
+        target = request.raw_path + (f"?{urlencode(request.query)}" if request.query else "")
+        return await self._exchange(
+            request.method,
+            target,
+            request.request_id,
+            "/http-invoke",
+            request.headers,
+            request.body,
+        )
+
+    async def _exchange(
+        self,
+        method: str,
+        target: str,
+        request_id: str,
+        control_path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> InvokeResult:
+        sink = self.open_log()
+        sink += log_start("Invoke", request_id)
+        self.limits.begin_request()
+        started = time.perf_counter()
+        response: httpx.Response | None = None
+        timed_out = False
+        broken = ""
+        try:
+            response = await asyncio.wait_for(
+                self._request(method, target, request_id, control_path, headers, body),
+                self.spec.timeout_s,
+            )
+        except TimeoutError:
+            timed_out = True
+        except httpx.HTTPError as exc:
+            broken = str(exc) or type(exc).__name__
+            await self._wait_exit(0.2)
+        except BaseException:
+            self.limits.end_request()
+            self.close_log(sink)
+            raise
+        ms = (time.perf_counter() - started) * 1000
+        peak = self.limits.end_request()
+        if response is not None:
+            out_headers = [
+                (k, v) for k, v in response.headers.multi_items() if k.lower() not in _HOP_BY_HOP
+            ]
+            error = UNHANDLED if response.headers.get("x-fc-status") == "404" else None
+            result = InvokeResult(
+                status=response.status_code,
+                body=response.content,
+                headers=out_headers,
+                error_type=error,
+            )
+        elif timed_out:
+            result = failure(timeout_message(self.spec.timeout_s))
+            await self._kill()
+        elif self.limits.oom_killed():
+            result = failure(oom_message(self.spec.memory_mb, ms))
+            await self._kill()
+        elif self.proc is not None and self.proc.returncode is not None:
+            result = failure(crash_message(ms, peak))
+            await self._kill()
+        else:
+            # Alive but the exchange broke: this server cannot be trusted again.
+            result = failure(f"custom runtime broke the connection: {broken}")
+            await self._kill()
+        result.duration_ms = ms
+        result.max_memory_mb = peak
+        result.instance_id = self.instance_id
+        self._read_log()
+        sink += log_end("Invoke", request_id)
+        sink += log_summary(ms, self.spec.memory_mb, peak)
+        result.log = self.close_log(sink)
+        self.last_used_at = time.time()
+        return result

@@ -1,0 +1,73 @@
+"""FC's function-error shapes and per-request log lines, kept in one place.
+
+Several of these are *unconfirmed* in FC's docs (timeout and OOM bodies, the
+HTTP status of a failed HTTP-trigger call, the not-run container error); they
+live here so that correcting one is a one-line change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from .contract import InvokeResult
+
+UNHANDLED = "UnhandledInvocationError"
+# A failed HTTP-trigger call of a standard runtime answers 502 (unconfirmed).
+HTTP_FUNCTION_ERROR_STATUS = 502
+
+
+def error_body(message: str, error_type: str | None = None, **extra: object) -> bytes:
+    body: dict[str, object] = {"errorMessage": message}
+    if error_type:
+        body["errorType"] = error_type
+    body.update(extra)
+    return json.dumps(body).encode()
+
+
+def timeout_message(timeout_s: float, what: str = "Function") -> str:
+    return f"{what} time out after {timeout_s:g} seconds"
+
+
+def oom_message(memory_mb: int, duration_ms: float) -> str:
+    return (
+        f"Function ran out of memory: the instance exceeded its memory limit of "
+        f"{memory_mb} MB and was stopped (duration: {duration_ms:.0f} ms)"
+    )
+
+
+def crash_message(duration_ms: float, max_memory_mb: float) -> str:
+    return (
+        f"Process exited unexpectedly before completing request "
+        f"(duration: {duration_ms:.0f} ms, maxMemoryUsage: {max_memory_mb:.2f} MB)"
+    )
+
+
+def container_not_run(runtime: str) -> InvokeResult:
+    """custom-container: the emulator does not pull or run images (a documented limit)."""
+    message = (
+        f"runtime '{runtime}' is not run by the local FC emulator: container images are "
+        "not pulled or run locally; use a custom.debian runtime with the same command "
+        "to run the server as a local process"
+    )
+    return InvokeResult(
+        status=200,
+        body=error_body(message, "FunctionNotRunnable"),
+        error_type=UNHANDLED,
+    )
+
+
+def log_start(kind: str, request_id: str) -> bytes:
+    return f"FC {kind} Start RequestId: {request_id}\n".encode()
+
+
+def log_end(kind: str, request_id: str) -> bytes:
+    return f"FC {kind} End RequestId: {request_id}\n".encode()
+
+
+def log_summary(duration_ms: float, memory_mb: int, max_memory_mb: float) -> bytes:
+    billed = max(1, math.ceil(duration_ms))
+    return (
+        f"Duration: {duration_ms:.2f} ms, Billed Duration: {billed} ms, "
+        f"Memory Size: {memory_mb} MB, Max Memory Used: {max_memory_mb:.2f} MB\n"
+    ).encode()
