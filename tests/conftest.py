@@ -159,3 +159,28 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     db = create_engine(database_url)
     yield db
     await db.dispose()
+
+
+# Fixtures that give a test a database of the configured backend.
+DATABASE_FIXTURES = {"migrated_database_url", "fresh_url", "live_base_url"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that touch a database.
+
+    The others (emulator, normalization, report rendering, ...) do not depend on
+    the backend and already ran in the SQLite leg; running them twice would only
+    double CI time.
+    """
+    if BACKEND != "postgresql":
+        return
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        builds_its_own = module is not None and "make_database" in vars(module)
+        (keep if fixtures & DATABASE_FIXTURES or builds_its_own else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
