@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+from arq.connections import ArqRedis
 from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +27,10 @@ from service.drift.router import router as drift_router
 from service.drift.tasks import run_scheduled_scans
 from service.functions.router import router as functions_router
 from service.health.router import router as health_router
+from service.jobs.execution import JobDeps
+from service.jobs.router import router as jobs_router
+from service.jobs.runner import in_process_jobs
+from service.jobs.tasks import ArqQueue
 from service.kit.crypto import SecretBox, configured_key
 from service.kit.db import create_engine, create_sessionmaker
 from service.kit.errors import install_error_handlers
@@ -122,6 +127,14 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
                 await background.enter_async_context(
                     background_dispatcher(settings, state.sessions, state.secret_box)
                 )
+            jobs = JobDeps(settings, state.sessions, state.secret_box, state.gateway)
+            if redis is not None:
+                app.state.job_queue = ArqQueue(
+                    ArqRedis(pool_or_conn=redis.connection_pool), settings.redis_queue_name
+                )
+            else:
+                # Embedded setup: jobs (and their sweeper) run in this process.
+                app.state.job_queue = await background.enter_async_context(in_process_jobs(jobs))
             yield
         finally:
             await background.aclose()
@@ -146,4 +159,5 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     app.include_router(packages_router)
     app.include_router(deploys_router)
     app.include_router(drift_router)
+    app.include_router(jobs_router)
     return app

@@ -156,6 +156,50 @@ class FcGateway:
             if not token:
                 return functions
 
+    # -- triggers and configs (what jobs need to set up disposable copies) ------
+
+    async def list_triggers(self, access: FcAccess, name: str) -> list[dict[str, Any]]:
+        request = fc.ListTriggersRequest(limit=100)
+        result = await self._body(
+            access, "ListTriggers", lambda c: c.list_triggers_async(name, request)
+        )
+        return [t for t in result.body.get("triggers") or [] if isinstance(t, dict)]
+
+    async def create_trigger(
+        self, access: FcAccess, name: str, trigger: dict[str, Any]
+    ) -> FcResult:
+        request = fc.CreateTriggerRequest(body=fc.CreateTriggerInput().from_map(trigger))
+        return await self._body(
+            access, "CreateTrigger", lambda c: c.create_trigger_async(name, request)
+        )
+
+    async def delete_trigger(self, access: FcAccess, name: str, trigger: str) -> None:
+        await self._call(access, "DeleteTrigger", lambda c: c.delete_trigger_async(name, trigger))
+
+    async def put_concurrency_config(
+        self, access: FcAccess, name: str, reserved_concurrency: int
+    ) -> FcResult:
+        body = fc.PutConcurrencyInput(reserved_concurrency=reserved_concurrency)
+        request = fc.PutConcurrencyConfigRequest(body=body)
+        return await self._body(
+            access,
+            "PutConcurrencyConfig",
+            lambda c: c.put_concurrency_config_async(name, request),
+        )
+
+    async def delete_concurrency_config(self, access: FcAccess, name: str) -> None:
+        await self._call(
+            access, "DeleteConcurrencyConfig", lambda c: c.delete_concurrency_config_async(name)
+        )
+
+    async def delete_provision_config(self, access: FcAccess, name: str) -> None:
+        request = fc.DeleteProvisionConfigRequest()
+        await self._call(
+            access,
+            "DeleteProvisionConfig",
+            lambda c: c.delete_provision_config_async(name, request),
+        )
+
     async def invoke(
         self,
         access: FcAccess,

@@ -6,21 +6,34 @@ from typing import Any, cast
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Worker
+from arq.worker import Worker, func
 
 from service.auth.tasks import purge_stale_tokens
 from service.cloud.gateway import FcGateway
 from service.drift.tasks import scan_drift
+from service.jobs.tasks import RUN_JOB, run_job, sweep_jobs
 from service.kit.crypto import SecretBox, configured_key
 from service.kit.db import create_engine, create_sessionmaker
 from service.kit.settings import Settings
-from service.webhooks.tasks import JOB_BUDGET_SECONDS, dispatch_webhooks
+from service.webhooks.tasks import JOB_BUDGET_SECONDS, dispatch_webhooks, purge_webhook_log
 
+# A job's length is the kind's business (a stress test runs as long as asked);
+# its lease and heartbeat, not arq's timeout, tell a live attempt from a dead one.
+JOB_TIMEOUT_SECONDS = 7 * 86400
 # arq types ctx as a plain dict; our jobs take the WorkerContext TypedDict that
 # startup() fills, hence the casts at this one registration point.
-FUNCTIONS: list[Any] = [purge_stale_tokens, dispatch_webhooks, scan_drift]
+FUNCTIONS: list[Any] = [
+    purge_stale_tokens,
+    dispatch_webhooks,
+    purge_webhook_log,
+    scan_drift,
+    # max_tries=1: a job's retries are the sweeper's (bounded, recorded on the row).
+    func(cast(Any, run_job), name=RUN_JOB, timeout=JOB_TIMEOUT_SECONDS, max_tries=1),
+    sweep_jobs,
+]
 CRON_JOBS = [
     cron(cast(Any, purge_stale_tokens), hour={3}, minute={17}, run_at_startup=False),
+    cron(cast(Any, purge_webhook_log), hour={3}, minute={47}, run_at_startup=False),
 ]
 # Every second: a run ends as soon as nothing is due, so an idle worker costs
 # one cheap query a second; unique=True lets one worker per tick run it. A
@@ -45,6 +58,21 @@ def _drift_schedule(settings: Settings) -> list[Any]:
     return [cron(cast(Any, scan_drift), minute=minutes, run_at_startup=False, unique=True)]
 
 
+def _job_sweeps(settings: Settings) -> list[Any]:
+    # arq schedules by clock fields: every N seconds below a minute, else every N minutes.
+    seconds = max(1, int(settings.job_sweep_seconds))
+    if seconds < 60:
+        when: dict[str, Any] = {"second": set(range(0, 60, seconds))}
+    else:
+        when = {"minute": set(range(0, 60, min(seconds // 60, 60))), "second": {0}}
+    # arq's id for a unique cron run is name + time; naming the queue keeps two
+    # installations on one Redis from taking each other's ticks.
+    name = "cron:sweep_jobs" + (
+        "" if settings.redis_queue_name == "arq:queue" else "@" + settings.redis_queue_name
+    )
+    return [cron(cast(Any, sweep_jobs), name=name, run_at_startup=True, unique=True, **when)]
+
+
 def create_worker(settings: Settings, *, burst: bool = False) -> Worker:
     if not settings.redis_url:
         raise ValueError("FCPLANE_REDIS_URL is not set: without Redis, jobs run inside the API")
@@ -66,10 +94,14 @@ def create_worker(settings: Settings, *, burst: bool = False) -> Worker:
 
     return Worker(
         functions=FUNCTIONS,
-        cron_jobs=CRON_JOBS + ([] if burst else POLLING_CRON_JOBS) + _drift_schedule(settings),
+        cron_jobs=CRON_JOBS
+        + ([] if burst else POLLING_CRON_JOBS + _job_sweeps(settings))
+        + _drift_schedule(settings),
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
+        queue_name=settings.redis_queue_name,
         on_startup=startup,
         on_shutdown=shutdown,
         burst=burst,
         handle_signals=not burst,
+        allow_abort_jobs=True,
     )

@@ -135,6 +135,106 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         16, ge=1, le=256, description="Webhook requests one dispatcher sends at the same time."
     )
+    webhook_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Delivered and given-up webhook events are deleted, with their delivery "
+        "log, after this many days.",
+    )
+    redis_queue_name: str = Field(
+        "arq:queue",
+        min_length=1,
+        max_length=200,
+        description="Redis key of the job queue the API and the workers share; installations "
+        "sharing one Redis need different names.",
+    )
+    job_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="How long a running job stays claimed without a heartbeat; a job whose "
+        "worker died is retried (or failed) once its lease has expired.",
+    )
+    job_heartbeat_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="How often a running job renews its lease and reads cancel requests "
+        "(at most a third of the lease is used).",
+    )
+    job_max_attempts: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Attempts a job gets when its worker dies; after the last it is failed.",
+    )
+    job_max_concurrent: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Jobs the API runs at the same time when there is no Redis (in-process "
+        "jobs); further jobs wait in the queue.",
+    )
+    job_sweep_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="How often the sweeper looks for jobs whose lease expired or that never "
+        "reached a worker.",
+    )
+    job_cancel_grace_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="After a cancel request, how long a job may take to stop on its own "
+        "before it is interrupted.",
+    )
+
+    # -- stress and eval jobs (service/loadtest, service/evals) --------------
+    price_per_cu: float = Field(
+        0.000020,
+        ge=0,
+        description="Price of one FC compute unit (CU) in the currency eval reports show "
+        "(default: FC's first pay-as-you-go tier, USD 0.000020).",
+    )
+    cu_per_vcpu_second: float = Field(1.0, ge=0, description="CUs FC bills per active vCPU-second.")
+    cu_per_gb_second: float = Field(0.15, ge=0, description="CUs FC bills per GB-second of memory.")
+    cu_per_disk_gb_second: float = Field(
+        0.05, ge=0, description="CUs FC bills per GB-second of disk above the free 512 MB."
+    )
+    cu_per_10k_invocations: float = Field(
+        75.0, ge=0, description="CUs FC bills per 10,000 invocations."
+    )
+    stress_max_users: int = Field(
+        2000, ge=1, le=100_000, description="Most simulated users a stress job may ask for."
+    )
+    stress_max_rps: float = Field(
+        10_000.0,
+        gt=0,
+        le=1_000_000,
+        description="Highest target requests/s of an open-loop stress job.",
+    )
+    job_max_duration_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="Longest load a stress job, or one concurrency-eval step, may run for.",
+    )
+    eval_max_invocations: int = Field(
+        1000, ge=1, le=100_000, description="Most measured invocations per spec of a spec eval."
+    )
+    eval_max_specs: int = Field(20, ge=1, le=200, description="Most specs one spec eval may try.")
+    eval_max_concurrency: int = Field(
+        200, ge=1, le=1000, description="Highest instance concurrency a concurrency eval may try."
+    )
+    locust_processes: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Load-generating processes one stress job may use (Locust --processes; "
+        "capped at the machine's cores); 1 runs Locust in a single process.",
+    )
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
@@ -150,6 +250,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `FCPLANE_SECRET_KEY=` in an env file means "not set", not "the empty key".
         return None if value == "" else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("secret_key")
     @classmethod

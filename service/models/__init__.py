@@ -6,6 +6,7 @@ from service.models.code_package import CodePackage
 from service.models.deployment import Deployment
 from service.models.drift import DriftEvent
 from service.models.function import Function
+from service.models.job import Job, JobReport
 from service.models.plan import SavedPlan
 from service.models.revision import Revision
 from service.models.token import ApiToken
@@ -25,6 +26,8 @@ __all__ = [
     "Deployment",
     "DriftEvent",
     "Function",
+    "Job",
+    "JobReport",
     "Revision",
     "SavedPlan",
     "WebhookAttempt",

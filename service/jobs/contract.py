@@ -1,0 +1,58 @@
+"""The seam between the job system (queue, lifecycle, API) and the job kinds (stress, eval).
+
+The job system owns rows, leases, cancellation and storage; a kind only knows
+how to do its work given a :class:`JobContext`, and returns a :class:`JobOutcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from service.cloud.access import FcAccess
+from service.cloud.gateway import FcGateway
+from service.kit.settings import Settings
+
+
+class JobCancelled(Exception):
+    """Raised by JobContext.check_cancelled(); kinds let it propagate after cleaning up."""
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    function: str  # the managed function's name (also its FC name)
+    access: FcAccess  # credentials + endpoint of the function's account
+    gateway: FcGateway
+    settings: Settings
+    # progress(fraction 0..1, note) persists progress; cheap to call often.
+    progress: Callable[[float, str], Awaitable[None]]
+    # Raises JobCancelled once a cancel was requested; call between steps.
+    check_cancelled: Callable[[], Awaitable[None]]
+    # Is a cancel requested? (for loops that must stop a child process first)
+    cancel_requested: Callable[[], Awaitable[bool]]
+    # Function facts a kind may need (normalized applied config, HTTP trigger URL...).
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobOutcome:
+    result: dict[str, Any]  # the `result` JSON of GET /v1/jobs/{id} (see API.md)
+    # Stored HTML reports by name: "summary" (GET /v1/jobs/{id}/report) and, for
+    # stress, "locust" (GET /v1/jobs/{id}/report/locust).
+    reports: dict[str, str] = field(default_factory=dict)
+
+
+class JobKind(Protocol):
+    name: str  # "stress" | "eval-spec" | "eval-concurrency"
+    params_model: type[BaseModel]  # validated before anything is queued (422 on bad input)
+
+    async def validate(self, params: BaseModel, facts: dict[str, Any], settings: Settings) -> None:
+        """Checks that need the function (e.g. HTTP mode without an HTTP trigger): raise
+        service.kit.errors.InvalidInput naming the field."""
+        ...
+
+    async def run(self, ctx: JobContext, params: BaseModel) -> JobOutcome: ...

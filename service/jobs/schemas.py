@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.functions.schemas import FunctionName
+
+KindName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description='Job kind: "stress", "eval-spec" or "eval-concurrency".',
+        examples=["stress"],
+    ),
+]
+JobId = Annotated[str, Field(min_length=1, max_length=36)]
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED
+
+
+FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: KindName
+    function: FunctionName
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Parameters of the kind (see API.md); validated by it."
+    )
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    function: str
+    status: JobStatus
+    progress: float = Field(description="0..1")
+    progress_note: str | None
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    attempts: int = Field(description="Attempts started (a retry after a lost worker adds one).")
+    cancel_requested: bool
+    reports: list[str] = Field(
+        description='Stored HTML reports: "summary" is served at /v1/jobs/{id}/report, '
+        '"locust" (stress jobs) at /v1/jobs/{id}/report/locust.'
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_by: str | None

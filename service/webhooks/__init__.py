@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, the transactional outbox (emit), signed delivery and its log."""
