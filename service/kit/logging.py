@@ -13,3 +13,7 @@ def configure_logging(level: LogLevel) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger().setLevel(level.upper())
+    # httpx logs every request URL at INFO; chat-robot webhook URLs carry their
+    # access token in the query string, and secrets never go to the logs.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -151,15 +151,15 @@ class OutboxRepository:
                 .over(partition_by=(d.subscription_id, d.stream), order_by=d.seq)
                 .label("rank"),
             )
-            .where(d.status == _PENDING)
+            # A disabled subscription's backlog is not even ranked.
+            .join(WebhookSubscription, WebhookSubscription.id == d.subscription_id)
+            .where(d.status == _PENDING, WebhookSubscription.active.is_(True))
             .subquery()
         )
         candidates = (
             select(pending.c.id)
-            .join(WebhookSubscription, WebhookSubscription.id == pending.c.subscription_id)
             .where(
                 pending.c.rank == 1,
-                WebhookSubscription.active.is_(True),
                 pending.c.next_attempt_at <= now,
                 or_(pending.c.lease_expires_at.is_(None), pending.c.lease_expires_at < now),
             )
@@ -175,6 +175,8 @@ class OutboxRepository:
             .where(
                 target.id.in_(ids),
                 target.status == _PENDING,
+                # Re-checked: another dispatcher may have tried it meanwhile.
+                target.next_attempt_at <= now,
                 or_(target.lease_expires_at.is_(None), target.lease_expires_at < now),
             )
             .values(lease_owner=owner, lease_expires_at=lease_until)

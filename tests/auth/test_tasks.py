@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -36,22 +37,25 @@ async def test_worker_purges_only_long_stale_tokens(
             .where(ApiToken.name == "fresh-revoked")
             .values(revoked_at=datetime.now(UTC))
         )
+    # A queue of this test's own: other runs may share this Redis.
+    queue = f"fcplane-test:{uuid.uuid4().hex}"
     try:
         pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
     except OSError as exc:
         unavailable("Redis", str(exc))
     try:
-        await pool.flushdb()
-        job = await pool.enqueue_job("purge_stale_tokens")
+        job = await pool.enqueue_job("purge_stale_tokens", _queue_name=queue)
         assert job is not None
-        worker = create_worker(settings.model_copy(update={"redis_url": REDIS_URL}), burst=True)
+        worker = create_worker(
+            settings.model_copy(update={"redis_url": REDIS_URL, "redis_queue_name": queue}),
+            burst=True,
+        )
         try:
             await worker.main()
         finally:
             await worker.close()
         assert await job.result(timeout=5) == 2
     finally:
-        await pool.flushdb()
         await pool.aclose()
     async with engine.connect() as conn:
         names = set((await conn.execute(select(ApiToken.name))).scalars())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
 import pytest
@@ -69,16 +70,23 @@ async def test_worker_scan_honours_throttling(
         f"{emulator.url}/_emulator/faults",
         json={"action": "GetFunction", "status": 429, "count": 2},
     ).raise_for_status()
+    # A queue of this test's own: other runs may share this Redis.
+    queue = f"fcplane-test:{uuid.uuid4().hex}"
     try:
         pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
     except OSError as exc:
         unavailable("Redis", str(exc))
     try:
-        await pool.flushdb()
-        job = await pool.enqueue_job("scan_drift")
+        job = await pool.enqueue_job("scan_drift", _queue_name=queue)
         assert job is not None
         worker = create_worker(
-            settings.model_copy(update={"redis_url": REDIS_URL, "drift_scan_interval_seconds": 0}),
+            settings.model_copy(
+                update={
+                    "redis_url": REDIS_URL,
+                    "drift_scan_interval_seconds": 0,
+                    "redis_queue_name": queue,
+                }
+            ),
             burst=True,
         )
         try:
@@ -87,7 +95,6 @@ async def test_worker_scan_honours_throttling(
             await worker.close()
         summary = await job.result(timeout=10)
     finally:
-        await pool.flushdb()
         await pool.aclose()
     assert summary == {"checked": 3, "drifted": ["s2"], "failed": {}}
     statuses = {
