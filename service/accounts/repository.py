@@ -29,9 +29,6 @@ class AccountRepository:
     async def default(self) -> Account | None:
         return await self.session.scalar(select(Account).where(Account.is_default.is_(True)))
 
-    async def by_id(self, account_id: int) -> Account | None:
-        return await self.session.get(Account, account_id)
-
     async def has_default(self) -> bool:
         found = await self.session.scalar(select(Account.id).where(Account.is_default.is_(True)))
         return found is not None

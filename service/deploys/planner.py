@@ -7,7 +7,7 @@ remote = what FC runs now (live), which also carries any newer head's changes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from service.functions import diff
@@ -27,7 +27,6 @@ class Plan:
     remote: list[Change]
     conflicts: list[Conflict]
     interrupted_deployment: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def behind_head(self) -> bool:
@@ -51,7 +50,6 @@ class Plan:
             "local_patch": [c.as_patch() for c in self.local],
             "remote_patch": [c.as_patch() for c in self.remote],
             "text": diff.render(self.local, self.remote if self.remote else None),
-            **self.extra,
         }
 
 

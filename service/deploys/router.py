@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, status
@@ -28,8 +29,6 @@ IdPath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$
 
 
 async def _service(state: StateDep) -> DeployService:
-    from datetime import timedelta
-
     return DeployService(
         state.sessions,
         state.secret_box,

@@ -49,7 +49,7 @@ class DriftService:
 
     async def check_all(self, concurrency: int) -> dict[str, Any]:
         async with self.sessions() as session:
-            names = [f.name for f, _ in await FunctionRepository(session).page(None, 1_000_000)]
+            names = await FunctionRepository(session).names()
         limit = asyncio.Semaphore(concurrency)
         drifted: list[str] = []
         failed: dict[str, str] = {}

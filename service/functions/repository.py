@@ -36,8 +36,9 @@ class FunctionRepository:
             query = query.where(Function.name > after)
         return [(f, a) for f, a in (await self.session.execute(query)).all()]
 
-    async def all_ids(self) -> list[int]:
-        return list((await self.session.scalars(select(Function.id).order_by(Function.id))).all())
+    async def names(self) -> list[str]:
+        names = await self.session.scalars(select(Function.name).order_by(Function.name))
+        return list(names.all())
 
     async def add(self, function: Function) -> Function:
         self.session.add(function)
