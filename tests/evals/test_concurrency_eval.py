@@ -14,7 +14,7 @@ from service.jobs.contract import JobCancelled
 from service.kit.settings import Settings
 from tests.loadtest.support import Control, add_http_trigger, make_ctx, zip_b64
 
-# Sleeps 50 ms per request, at most LIMIT requests at a time (a pool of
+# Sleeps 100 ms per request, at most LIMIT requests at a time (a pool of
 # workers, like a database connection pool): throughput rises with
 # concurrency up to LIMIT, then requests queue and latency grows instead.
 SLEEPY_SERVER = """
@@ -33,7 +33,7 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with LIMIT:
-            time.sleep(0.05)
+            time.sleep(0.1)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -75,7 +75,7 @@ async def test_throughput_rises_until_the_limit(
         concurrency=[1, 2, 4, 8],
         duration_s=1.5,
         warmup_s=0.5,
-        rt_threshold_ms=95,
+        rt_threshold_ms=150,
         target=target,
     )
     outcome = await EVAL_CONCURRENCY.run(ctx, params)
@@ -83,22 +83,25 @@ async def test_throughput_rises_until_the_limit(
     steps = {s["concurrency"]: s for s in result["steps"]}
     rps = {c: s["rps"] for c, s in steps.items()}
     assert all(s["errors"] == 0 and s["throttles"] == 0 for s in steps.values()), steps
-    # Up to the limit of 4, each concurrent request adds up to 20 requests/s
-    # (50 ms each; less the emulator's and the client's own time)...
-    assert 12 <= rps[1] <= 21, rps
+    # Up to the limit of 4, each concurrent request adds up to 10 requests/s
+    # (100 ms each, long next to the emulator's and the client's own time)...
+    assert 6 <= rps[1] <= 10.5, rps
     assert rps[2] > 1.6 * rps[1], rps
-    assert rps[4] > 1.5 * rps[2], rps
-    # ...past it, throughput is capped at 4 / 50 ms and requests wait instead.
-    assert rps[8] <= 4 / 0.05 * 1.05, rps
+    assert rps[4] > 1.4 * rps[2], rps
+    # ...past it, throughput is capped at 4 / 100 ms and requests wait instead.
+    assert rps[8] <= 4 / 0.1 * 1.05, rps
     assert rps[8] < 1.5 * rps[4], rps
-    assert steps[8]["p50_ms"] > 95, steps[8]
+    assert steps[8]["p50_ms"] > 150, steps[8]  # one turn waiting, one served
     rec = result["recommendation"]
     # The highest step whose p99 meets the threshold: never past the limit. (On a
-    # busy machine one late request can push a lower step's p99 over it too.)
+    # busy machine one late request can push a lower step's p99 over it too, and
+    # when every step misses it there is no recommendation.)
     fitting = [c for c, s in steps.items() if s["p99_ms"] <= params.rt_threshold_ms]
-    assert rec["instanceConcurrency"] == max(fitting), steps
-    assert rec["instanceConcurrency"] <= 4, steps
-    assert rec["cost_per_10k"] > 0
+    if not fitting:
+        assert rec is None
+    else:
+        assert rec["instanceConcurrency"] == max(fitting), steps
+        assert rec["cost_per_10k"] > 0
     names = [f["functionName"] for f in await gateway.list_functions(access)]
     assert names == ["sleepy"]
 

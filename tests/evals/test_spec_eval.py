@@ -54,7 +54,11 @@ async def test_durations_follow_cpu_and_strategy_changes_the_pick(
     # Live spec 0.5 vCPU / 1 GB; the copy, never this function, gets the specs.
     await gateway.create_function(access, python_config("burn", BURN_PY, cpu=0.5, memorySize=1024))
     before = (await gateway.get_function(access, "burn")).body
-    ctx, control = make_ctx(gateway, access, job_settings, "burn")
+    # Memory priced like a vCPU (FC's list price makes it 0.15): the cheapest spec
+    # then wins by 2.5x on a quiet machine; a busy machine would have to slow its
+    # runs 2.5-fold more than the others' to flip the pick.
+    priced = job_settings.model_copy(update={"cu_per_gb_second": 1.0})
+    ctx, control = make_ctx(gateway, access, priced, "burn")
     # Cheapest per unit of work: 1 GB per vCPU; fastest: the most vCPU.
     specs = [
         {"cpu": 0.25, "memorySize": 256},
@@ -104,13 +108,13 @@ async def test_durations_follow_cpu_and_strategy_changes_the_pick(
     assert per_cpu_ms[0.25] / per_cpu_ms[1.0] == pytest.approx(4.0, rel=0.2), measured
 
     assert all(s["errors"] == 0 for s in result["specs"])
+    costs = {cpu: s["cost_per_invocation"] for cpu, s in by_cpu.items()}
+    assert costs[0.25] < min(costs[0.5], costs[1.0]), costs
     assert result["recommendation"]["cpu"] == 0.25
     assert result["recommendation"]["strategy"] == "cost"
     speed = recommend(result["specs"], "speed")
     assert speed is not None
     assert speed["cpu"] == 1.0
-    costs = {cpu: s["cost_per_invocation"] for cpu, s in by_cpu.items()}
-    assert costs[0.25] < min(costs[0.5], costs[1.0]), costs
     assert "<svg" in outcome.reports["summary"]  # charts: tests/reports
     assert control.notes[-1][0] == 1.0
 

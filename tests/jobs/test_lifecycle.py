@@ -26,8 +26,8 @@ async def test_cancel_stops_a_running_job_within_seconds(
     response = await client.post(f"/v1/jobs/{job['id']}/cancel")
     assert response.status_code == 202
     assert response.json()["cancel_requested"] is True
-    cancelled = await wait_for(client, job["id"], "cancelled", timeout=5)
-    assert time.monotonic() - asked < 3
+    cancelled = await wait_for(client, job["id"], "cancelled", timeout=10)
+    assert time.monotonic() - asked < 5  # within seconds, not the job's 20 s
     assert cancelled["error"] == "cancelled"
     assert cancelled["progress"] < 1
     assert cancelled["finished_at"] is not None

@@ -42,7 +42,7 @@ async def test_timeout_kills_the_instance(runtime: ProcessRuntime, make_spec: Sp
     started = time.perf_counter()
     result = await runtime.invoke(spec, InvokeRequest("t-1", b""))
     elapsed = time.perf_counter() - started
-    assert 1.0 <= elapsed < 3.0
+    assert 1.0 <= elapsed < 10.0  # killed at the timeout, long before the 30 s sleep ends
     assert result.error_type == "UnhandledInvocationError"
     assert json.loads(result.body)["errorMessage"] == "Function time out after 1 seconds"
     assert result.duration_ms >= 1000
