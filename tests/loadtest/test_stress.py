@@ -35,7 +35,7 @@ async def test_closed_loop_invoke(
     print(json.dumps(result))
     # Closed loop: every user sends again as soon as it has an answer. (Each user's
     # first request cold-starts an instance, which on a busy machine takes seconds.)
-    assert result["requests"] > 2 * params.users
+    assert result["requests"] > 2 * 4  # users
     assert result["failures"]["total"] == 0, result["failures"]
     assert 2.0 <= result["duration_s"] <= 6
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"] <= result["latency_ms"]["max"]
@@ -60,7 +60,7 @@ async def test_http_trigger_signed_with_weighted_payloads(
     )
     result = (await STRESS.run(ctx, params)).result
     # authType function: an unsigned or badly signed request would fail with 403.
-    assert result["requests"] > 2 * params.users
+    assert result["requests"] > 2 * 2  # users: each sent more than once
     assert result["failures"] == {"total": 0, "by_type": {}}
 
 
