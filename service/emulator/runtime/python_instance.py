@@ -60,11 +60,12 @@ class PythonInstance(Instance):
     async def _launch(self) -> None:
         spec = self.spec
         env = self.environment(listen_port=9000)
-        argv = [sys.executable, "-I", "-u", str(BOOTSTRAP)]
+        argv = [sys.executable, "-I", "-B", "-u", str(BOOTSTRAP)]
         await self.spawn(argv, env, pipes=True)
         # The child runs isolated (-I ignores PYTHONPATH, so the emulator's own
         # modules stay out of reach); the bootstrap puts the instance's path,
-        # user overrides included, on sys.path itself.
+        # user overrides included, on sys.path itself. -B: /code is read-only on
+        # FC, and the unpacked code is shared by every instance of that package.
         python_path = [str(self.code_dir)]
         python_path += [p for p in env["PYTHONPATH"].split(":") if p and p not in python_path]
         if self.opt_dir is not None:

@@ -24,7 +24,9 @@ ECHO = {
 }
 
 
-async def test_echo_cold_then_warm(runtime: ProcessRuntime, make_spec: SpecFactory) -> None:
+async def test_echo_cold_then_warm(
+    runtime: ProcessRuntime, make_spec: SpecFactory, tmp_path: Path
+) -> None:
     spec = make_spec(ECHO)
     first = await runtime.invoke(spec, InvokeRequest("1-req-a", b"hello"))
     second = await runtime.invoke(spec, InvokeRequest("1-req-b", b"\x00\xffbin"))
@@ -51,6 +53,8 @@ async def test_echo_cold_then_warm(runtime: ProcessRuntime, make_spec: SpecFacto
     assert info.busy == 0
     assert "local python" in info.interpreter
     assert "python3.12" in info.interpreter
+    # /code is read-only on FC: the shared unpacked package stays as uploaded.
+    assert list((tmp_path / "data").rglob("__pycache__")) == []
 
 
 async def test_return_values_are_encoded(runtime: ProcessRuntime, make_spec: SpecFactory) -> None:
