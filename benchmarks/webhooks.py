@@ -17,14 +17,23 @@
      in the same loop.
    Delivery is asynchronous, so the receiver should not show in these numbers;
    the 5 extra delivery rows should cost little.
+3. Deploy request latency: one real `fcplane serve` (SQLite, embedded emulator,
+   dispatcher in the API's own event loop: the embedded default, where
+   delivery competes most with requests). Deploys alternate between two
+   functions, one watched by 5 `deploy.succeeded` subscriptions (fast
+   receiver), one by none, so both see the same machine; p50/p99 of the
+   POST /v1/functions/{name}/deployments round trip for each.
 
     python benchmarks/webhooks.py [--database sqlite|postgresql|both] [--events 3000]
+                                  [--deploys 150] [--part all|delivery|deploys]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import io
 import os
 import secrets
 import socket
@@ -33,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -253,12 +263,130 @@ async def dispatch_forever(url: str) -> None:
         await dispatcher.pump(asyncio.Event(), 0.02, lambda: False)
 
 
+def _deploy_body(base: int | None, timeout: int, code: str | None = None) -> dict[str, object]:
+    config = {"runtime": "python3.10", "handler": "index.handler", "timeout": timeout}
+    body: dict[str, object] = {"config": config}
+    if base is not None:
+        body["base_revision"] = base
+    if code is not None:
+        body["code_sha256"] = code
+    return body
+
+
+async def deploy_latency(api: str, token: str, hook: str, deploys: int) -> dict[str, list[float]]:
+    """Deploy round trips (ms) per function: `watched` has 5 subscriptions, `plain` none."""
+    source = io.BytesIO()
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    package = source.getvalue()
+    sha = hashlib.sha256(package).hexdigest()
+    headers = {"Authorization": f"Bearer {token}"}
+    timings: dict[str, list[float]] = {"plain": [], "watched": []}
+    async with httpx.AsyncClient(base_url=api, headers=headers, timeout=60) as client:
+        put = await client.put(f"/v1/code-packages/{sha}", content=package)
+        put.raise_for_status()
+        for _ in range(5):
+            created = await client.post(
+                "/v1/webhooks",
+                json={"url": hook, "events": ["deploy.succeeded"], "functions": ["watched"]},
+            )
+            created.raise_for_status()
+        head: dict[str, int] = {}
+        for name in timings:
+            (await client.post("/v1/functions", json={"name": name})).raise_for_status()
+            first = await client.post(
+                f"/v1/functions/{name}/deployments", json=_deploy_body(None, 3, sha)
+            )
+            first.raise_for_status()
+            head[name] = first.json()["to_revision"]
+        for i in range(deploys + 10):
+            order = ["plain", "watched"] if i % 2 else ["watched", "plain"]  # no order bias
+            for name in order:
+                samples = timings[name]
+                started = time.perf_counter()
+                response = await client.post(
+                    f"/v1/functions/{name}/deployments",
+                    json=_deploy_body(head[name], 4 + i % 2),
+                )
+                elapsed = (time.perf_counter() - started) * 1000
+                response.raise_for_status()
+                head[name] = response.json()["to_revision"]
+                if i >= 10:  # warm-up excluded
+                    samples.append(elapsed)
+                await asyncio.sleep(0.005)
+        # Delivery keeps up: every watched deploy's notification arrives.
+        expected = 1 + deploys + 10
+        ids = [item["id"] for item in (await client.get("/v1/webhooks")).json()["items"]]
+        deadline = time.monotonic() + 60
+        while True:
+            delivered = 0
+            for hook_id in ids:
+                page = await client.get(f"/v1/webhooks/{hook_id}/deliveries?limit=200")
+                delivered += sum(d["status"] == "delivered" for d in page.json()["items"])
+            if delivered >= 5 * expected or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        print(f"notifications delivered: {delivered} of {5 * expected}")
+    return timings
+
+
+def serve_and_measure_deploys(hook: str, deploys: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        port, emulator_port = free_port(), free_port()
+        token = "fcp_" + secrets.token_urlsafe(32)
+        env = {
+            **os.environ,
+            "FCPLANE_DATA_DIR": tmp,
+            "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
+            "FCPLANE_BOOTSTRAP_TOKEN": token,
+            "FCPLANE_LOG_LEVEL": "warning",
+            "FCPLANE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+            "FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS": "0",
+        }
+        env.pop("FCPLANE_REDIS_URL", None)
+        command = [sys.executable, "-m", "service", "serve", "--port", str(port)]
+        command += ["--emulator-port", str(emulator_port)]
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        api = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{api}/readyz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("fcplane serve did not become ready")
+                time.sleep(0.1)
+            timings = asyncio.run(deploy_latency(api, token, hook, deploys))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    for name, label in (("plain", "no subscription"), ("watched", "5 subscriptions")):
+        samples = sorted(timings[name])
+        p99 = samples[int(len(samples) * 0.99) - 1]
+        print(
+            f"deploy request, {label:16s} p50 {statistics.median(samples):6.2f} ms  "
+            f"p99 {p99:6.2f} ms  ({len(samples)} deploys)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--functions", type=int, default=100)
     parser.add_argument("--emits", type=int, default=300)
+    parser.add_argument(
+        "--deploys",
+        type=int,
+        default=150,
+        choices=range(1, 190),
+        metavar="1..189",
+        help="Deploys per function in part 3.",
+    )
+    parser.add_argument("--part", choices=["all", "delivery", "deploys"], default="all")
     parser.add_argument("--dispatch", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.dispatch:
@@ -266,7 +394,7 @@ def main() -> None:
         return
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     with receiver() as fast, receiver(delay=2.0) as slow:
-        for kind in kinds:
+        for kind in kinds if args.part != "deploys" else []:
             print(f"\n== {kind} ==")
             for concurrency in (16, 64):
                 with database(kind) as url:
@@ -289,6 +417,9 @@ def main() -> None:
                     f"emit() unit of work, {label:56s} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
                     f"({done} deliveries done by then)"
                 )
+        if args.part != "delivery":
+            print("\n== deploy requests (fcplane serve, SQLite, embedded emulator) ==")
+            serve_and_measure_deploys(fast, args.deploys)
 
 
 if __name__ == "__main__":
