@@ -207,7 +207,6 @@ class EmulatorApp:
                 body=body,
                 access_keys=self.settings.access_keys,
             )
-        await self._faults(route.action, params.get("functionName"))
         call = Call(
             emu=self.emu,
             request=request,
@@ -218,6 +217,10 @@ class EmulatorApp:
             action=route.action,
             headers=headers,
         )
+        function_name = params.get("functionName")
+        if function_name is None and route.function_of is not None:
+            function_name = route.function_of(call)
+        await self._faults(route.action, function_name)
         return await route.handler(call)
 
     async def _trigger(

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from service.emulator.context import Call
 
 Handler = Callable[["Call"], Awaitable[Response]]
+# For operations that name their function outside the path (the tag API): which
+# function a call targets, so fault rules narrowed to one function still apply.
+FunctionOf = Callable[["Call"], str | None]
 
 
 @dataclass(frozen=True)
@@ -26,17 +29,21 @@ class Route:
     parts: tuple[str, ...]
     action: str
     handler: Handler
+    function_of: FunctionOf | None = None
 
 
 class Router:
     def __init__(self) -> None:
         self._routes: dict[int, list[Route]] = {}
 
-    def route(self, method: str, pattern: str, action: str) -> Callable[[Handler], Handler]:
+    def route(
+        self, method: str, pattern: str, action: str, *, function_of: FunctionOf | None = None
+    ) -> Callable[[Handler], Handler]:
         parts = tuple(pattern.strip("/").split("/"))
 
         def register(handler: Handler) -> Handler:
-            self._routes.setdefault(len(parts), []).append(Route(method, parts, action, handler))
+            route = Route(method, parts, action, handler, function_of)
+            self._routes.setdefault(len(parts), []).append(route)
             return handler
 
         return register

@@ -252,9 +252,50 @@ def check_spec(config: dict[str, Any]) -> None:
         raise invalid("environment variable names starting with FC_ are reserved")
     if len(json.dumps(env)) > 4096:
         raise invalid("environment variables together exceed 4 KB")
-    for tag in config.get("tags") or []:
-        if not isinstance(tag.get("Key"), str):
+    check_tags(config.get("tags") or [])
+
+
+# FC's tag rules ("Configure tags" in the FC 3.0 user guide): at most 20 tags per
+# resource; keys 1-64 characters, not starting with "aliyun" or "acs:"; values up to
+# 128 characters and may be empty; neither may contain "http://" or "https://".
+MAX_TAGS = 20
+MAX_TAG_KEY = 64
+MAX_TAG_VALUE = 128
+
+
+def check_tag(key: object, value: object) -> tuple[str, str]:
+    if not isinstance(key, str) or not key:
+        raise invalid("a tag Key must be a non-empty string")
+    if len(key) > MAX_TAG_KEY:
+        raise invalid(f"tag key {key[:20]!r}... is invalid: at most {MAX_TAG_KEY} characters")
+    if key.startswith(("aliyun", "acs:")):
+        raise invalid(f"tag key {key!r} is invalid: it may not start with 'aliyun' or 'acs:'")
+    if not isinstance(value, str):
+        raise invalid(f"the Value of tag {key!r} must be a string")
+    if len(value) > MAX_TAG_VALUE:
+        raise invalid(f"the value of tag {key!r} is invalid: at most {MAX_TAG_VALUE} characters")
+    for text in (key, value):
+        if "http://" in text or "https://" in text:
+            raise invalid(f"tag {key!r} is invalid: keys and values may not contain http(s)://")
+    return key, value
+
+
+def check_tags(tags: list[Any]) -> dict[str, str]:
+    """Validate ``[{"Key", "Value"}]`` (a missing Value is empty) into a key → value map."""
+    found: dict[str, str] = {}
+    for tag in tags:
+        if not isinstance(tag, dict):
             raise invalid("tags must be objects with a string Key and Value")
+        unknown = sorted(set(tag) - {"Key", "Value"})
+        if unknown:
+            raise invalid(f"unknown field(s) in a tag: {', '.join(unknown)} (Key and Value)")
+        key, value = check_tag(tag.get("Key"), tag.get("Value", ""))
+        if key in found:
+            raise invalid(f"tag key {key!r} is given more than once")
+        found[key] = value
+    if len(found) > MAX_TAGS:
+        raise invalid(f"{len(found)} tags given: a resource can have at most {MAX_TAGS} tags")
+    return found
 
 
 def check_trigger_config(trigger_type: str, raw: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from service.emulator.routes import (
     functions,
     invoke,
     layers,
+    tags,
     triggers,
     versions,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "functions",
     "invoke",
     "layers",
+    "tags",
     "triggers",
     "versions",
 ]

@@ -116,7 +116,11 @@ async def create_function(call: Call) -> Response:
 async def get_function(call: Call) -> Response:
     name = call.params["functionName"]
     target = catalog.resolve(call.emu, name, call.query.get("qualifier"), pick=False)
-    return json_response(catalog.render_function(call.emu, name, target.record), call.request_id)
+    doc = catalog.render_function(call.emu, name, target.record)
+    if target.version_id is not None:
+        # A function has one set of tags, shared by all its versions and aliases (FC docs).
+        doc["tags"] = catalog.get_function(call.emu, name)["config"].get("tags", [])
+    return json_response(doc, call.request_id)
 
 
 @API.route("PUT", PREFIX + "/{functionName}", "UpdateFunction")
