@@ -3,6 +3,7 @@ JobContext built directly (the job system is not involved)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -54,6 +55,14 @@ def python_config(name: str, source: str, **overrides: Any) -> dict[str, Any]:
         "code": {"zipFile": zip_b64({"index.py": source})},
         **overrides,
     }
+
+
+async def warm(
+    gateway: FcGateway, access: FcAccess, name: str, instances: int, payload: bytes = b"{}"
+) -> None:
+    """Start `instances` instances side by side (a standard runtime serves one request at a
+    time), so a test's load meets warm ones: a cold start on a busy machine takes seconds."""
+    await asyncio.gather(*(gateway.invoke(access, name, payload) for _ in range(instances)))
 
 
 async def add_http_trigger(

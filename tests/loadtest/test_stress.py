@@ -21,6 +21,7 @@ from tests.loadtest.support import (
     add_http_trigger,
     make_ctx,
     python_config,
+    warm,
 )
 
 
@@ -28,16 +29,18 @@ async def test_closed_loop_invoke(
     gateway: FcGateway, access: FcAccess, job_settings: Settings
 ) -> None:
     await gateway.create_function(access, python_config("echo", ECHO_PY))
+    await warm(gateway, access, "echo", instances=4)
     ctx, _ = make_ctx(gateway, access, job_settings, "echo")
     params = StressParams(target="invoke", users=4, duration_s=3, payload={"hello": "world"})
     outcome = await STRESS.run(ctx, params)
     result = outcome.result
     print(json.dumps(result))
-    # Closed loop: every user sends again as soon as it has an answer. (Each user's
-    # first request cold-starts an instance, which on a busy machine takes seconds.)
+    # Closed loop: every user sends again as soon as it has an answer.
     assert result["requests"] > 2 * 4  # users
     assert result["failures"]["total"] == 0, result["failures"]
-    assert 2.0 <= result["duration_s"] <= 6
+    # From the first request to the last: within the 3 s asked for (Locust may take a
+    # while to get its users going on a busy machine, never longer than asked).
+    assert 0 < result["duration_s"] <= 3.5
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"] <= result["latency_ms"]["max"]
     assert sum(p["rps"] for p in result["timeline"]) == result["requests"]
     assert "<html" in outcome.reports["locust"].lower()
@@ -48,6 +51,7 @@ async def test_http_trigger_signed_with_weighted_payloads(
 ) -> None:
     await gateway.create_function(access, python_config("web", HTTP_ECHO_PY))
     url = await add_http_trigger(gateway, access, "web", auth="function")
+    await warm(gateway, access, "web", instances=2, payload=b'{"rawPath": "/"}')
     ctx, _ = make_ctx(gateway, access, job_settings, "web", http_trigger_url=url)
     params = StressParams(
         target="http",
@@ -81,7 +85,7 @@ async def test_open_loop_holds_the_target_rate(
     gateway: FcGateway, access: FcAccess, job_settings: Settings
 ) -> None:
     await gateway.create_function(access, python_config("paced", ECHO_PY))
-    await gateway.invoke(access, "paced", b"warm")
+    await warm(gateway, access, "paced", instances=3)
     ctx, _ = make_ctx(gateway, access, job_settings, "paced")
     result = (await STRESS.run(ctx, StressParams(rps=50, duration_s=6))).result
     assert result["target_rps"] == 50
