@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import (
     DeploymentOut,
@@ -13,29 +15,24 @@ from service.deploys.schemas import (
     PlanRequest,
     RollbackRequest,
 )
-from service.deploys.service import DeployConflict, DeployService
+from service.deploys.service import DeployConflict, Deployed, DeployService
 from service.functions import diff
 from service.functions.repository import FunctionRepository
 from service.functions.service import present_revision, revision_state
+from service.functions.writes import write_transaction
 from service.kit.errors import Conflict, DomainError, NotFound
-from service.models import Deployment, Function, SavedPlan
+from service.models import Deployment, Function, Revision, SavedPlan
 
 
 class StalePlan(Conflict):
     code, title = "stale_plan", "The plan is stale"
 
 
-async def present_deployment(service: DeployService, deployment: Deployment) -> DeploymentOut:
-    async with service.sessions() as session:
-        function = await session.get(Function, deployment.function_id)
-        revision = None
-        if deployment.to_revision is not None and deployment.status == "succeeded":
-            revision = await FunctionRepository(session).revision(
-                deployment.function_id, deployment.to_revision
-            )
+def present_deployment(deployed: Deployed) -> DeploymentOut:
+    deployment, revision = deployed.deployment, deployed.revision
     return DeploymentOut(
         id=deployment.id,
-        function=function.name if function else "?",
+        function=deployed.function,
         status=deployment.status,
         kind=deployment.kind,
         strategy=deployment.strategy,
@@ -51,6 +48,30 @@ async def present_deployment(service: DeployService, deployment: Deployment) -> 
         error=deployment.error,
         revision=present_revision(revision) if revision else None,
     )
+
+
+async def load_presentable(session: AsyncSession, deployments: list[Deployment]) -> list[Deployed]:
+    """Deployments with their function names and resulting revisions: one query for each."""
+    functions = FunctionRepository(session)
+    names = await functions.names_by_id({d.function_id for d in deployments})
+    wanted: dict[int, set[int]] = {}
+    for d in deployments:
+        if d.to_revision is not None and d.status == "succeeded":
+            wanted.setdefault(d.function_id, set()).add(d.to_revision)
+    revisions: dict[tuple[int, int], Revision] = {}
+    for function_id, numbers in wanted.items():
+        for r in await functions.revisions_by_number(function_id, numbers):
+            revisions[(r.function_id, r.number)] = r
+    return [
+        Deployed(
+            d,
+            names.get(d.function_id, "?"),
+            revisions.get((d.function_id, d.to_revision))
+            if d.to_revision is not None and d.status == "succeeded"
+            else None,
+        )
+        for d in deployments
+    ]
 
 
 def _replay(deployment: Deployment) -> None:
@@ -90,17 +111,13 @@ async def deploy(
     author: str | None,
     idempotency_key: str | None,
     kind: str = "deploy",
-) -> Deployment:
+) -> Deployed:
     async with service.sessions() as session:
         if idempotency_key:
-            function = await FunctionRepository(session).by_name(name)
-            if function is not None:
-                earlier = await DeploymentRepository(session).by_idempotency_key(
-                    function.id, idempotency_key
-                )
-                if earlier is not None:
-                    _replay(earlier)
-                    return earlier
+            earlier = await DeploymentRepository(session).by_function_and_key(name, idempotency_key)
+            if earlier is not None:
+                _replay(earlier)
+                return (await load_presentable(session, [earlier]))[0]
         prepared = await service.prepare(session, name, request)
     return await service.deploy(
         prepared, request.strategy, author, request.message, idempotency_key, kind
@@ -124,7 +141,7 @@ async def plan(
             live_fingerprint=diff.fingerprint(prepared.live),
             created_by=author,
         )
-        async with service.sessions.begin() as session:
+        async with write_transaction(service.sessions) as session:
             await DeploymentRepository(session).add_plan(saved)
         body["id"] = saved.id
     return PlanOut(**body)
@@ -138,7 +155,7 @@ async def saved_plan(service: DeployService, plan_id: str) -> PlanOut:
     return PlanOut(**saved.plan, id=saved.id)
 
 
-async def apply_plan(service: DeployService, plan_id: str, author: str | None) -> Deployment:
+async def apply_plan(service: DeployService, plan_id: str, author: str | None) -> Deployed:
     async with service.sessions() as session:
         saved = await DeploymentRepository(session).plan(plan_id)
         if saved is None:
@@ -168,19 +185,19 @@ async def apply_plan(service: DeployService, plan_id: str, author: str | None) -
             f"the {' and '.join(moved)} changed since the plan was made; plan again",
             plan=prepared.plan.as_dict(),
         )
-    deployment = await service.deploy(
+    deployed = await service.deploy(
         prepared, request.strategy, author, request.message, None, kind="apply"
     )
-    async with service.sessions.begin() as session:
+    async with write_transaction(service.sessions) as session:
         row = await DeploymentRepository(session).plan(plan_id)
         if row is not None:
-            row.applied_deployment_id = deployment.id
-    return deployment
+            row.applied_deployment_id = deployed.deployment.id
+    return deployed
 
 
 async def rollback(
     service: DeployService, name: str, request: RollbackRequest, author: str | None
-) -> Deployment:
+) -> Deployed:
     async with service.sessions() as session:
         functions = FunctionRepository(session)
         function = await functions.by_name(name)
@@ -210,9 +227,11 @@ async def rollback(
 
 __all__ = [
     "DeployConflict",
+    "Deployed",
     "StalePlan",
     "apply_plan",
     "deploy",
+    "load_presentable",
     "plan",
     "present_deployment",
     "rollback",

@@ -15,6 +15,7 @@ from service.drift.recorder import resolve_open_events
 from service.functions import diff
 from service.functions.repository import FunctionRepository
 from service.functions.state import CODE, config_of
+from service.functions.writes import write_transaction
 from service.kit.errors import Conflict, DomainError
 from service.models import Deployment, Function, Revision
 from service.models.base import utcnow
@@ -24,19 +25,22 @@ class IdempotencyInProgress(Conflict):
     code = "idempotency_in_progress"
 
 
-def plan_changes(plan: Plan) -> dict[str, Any]:
-    shown = plan.as_dict()
+def plan_changes(shown: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a shown plan (``Plan.as_dict()``) a webhook event carries."""
     return {k: shown[k] for k in ("local_changes", "remote_changes", "conflicts", "drifted")}
 
 
 async def record_refused(
-    sessions: async_sessionmaker[AsyncSession], deployment: Deployment, plan: Plan
+    sessions: async_sessionmaker[AsyncSession],
+    deployment: Deployment,
+    plan: Plan,
+    shown: dict[str, Any],
 ) -> None:
     deployment.status = "conflict"
     deployment.finished_at = utcnow()
     deployment.duration_ms = 0
     deployment.pushed_state = None
-    async with sessions.begin() as session:
+    async with write_transaction(sessions) as session:
         try:
             await DeploymentRepository(session).add(deployment)
         except IntegrityError:
@@ -44,36 +48,37 @@ async def record_refused(
                 "a deployment with this Idempotency-Key is in progress"
             ) from None
         await emit_deployment(
-            session, "deploy.conflict", plan.function, deployment, **plan_changes(plan)
+            session, "deploy.conflict", plan.function, deployment, **plan_changes(shown)
         )
 
 
 async def record_failed(
     sessions: async_sessionmaker[AsyncSession],
     deployment: Deployment,
+    function: str,
     error: DomainError,
     started: float,
 ) -> None:
-    async with sessions.begin() as session:
-        row = await DeploymentRepository(session).get(deployment.id)
-        assert row is not None
-        row.status = "failed"
-        row.finished_at = utcnow()
-        row.duration_ms = int((time.monotonic() - started) * 1000)
-        row.fc_request_ids = list(deployment.fc_request_ids) + (
-            [str(error.extra["fc_request_id"])] if error.extra.get("fc_request_id") else []
+    async with write_transaction(sessions) as session:
+        await DeploymentRepository(session).finish(
+            deployment,
+            status="failed",
+            finished_at=utcnow(),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            fc_request_ids=list(deployment.fc_request_ids)
+            + ([str(error.extra["fc_request_id"])] if error.extra.get("fc_request_id") else []),
+            error={
+                "code": error.code,
+                "status": error.status,
+                "detail": error.detail,
+                **{k: v for k, v in error.extra.items() if k.startswith("fc_")},
+            },
+            pushed_state=None,
         )
-        row.error = {
-            "code": error.code,
-            "status": error.status,
-            "detail": error.detail,
-            **{k: v for k, v in error.extra.items() if k.startswith("fc_")},
-        }
-        row.pushed_state = None
         await FunctionRepository(session).release(deployment.function_id, deployment.id)
-        function = await session.get(Function, deployment.function_id)
-        assert function is not None
-        await emit_deployment(session, "deploy.failed", function.name, row, error=row.error)
+        await emit_deployment(
+            session, "deploy.failed", function, deployment, error=deployment.error
+        )
     error.extra.setdefault("deployment_id", deployment.id)
 
 
@@ -84,16 +89,15 @@ async def record_succeeded(
     sha: str | None,
     started: float,
     source: str,
-) -> Deployment:
-    async with sessions.begin() as session:
+) -> Revision:
+    """Move head and applied state; ``deployment`` is updated in place; the new revision."""
+    async with write_transaction(sessions) as session:
         functions = FunctionRepository(session)
         function = await session.get(Function, deployment.function_id, with_for_update=True)
-        row = await DeploymentRepository(session).get(deployment.id)
         assert function is not None
-        assert row is not None
         number = function.head_revision + 1
         changes = [c.as_dict() for c in diff.changes(function.applied_state or {}, new_state)]
-        await functions.add_revision(
+        revision = await functions.add_revision(
             Revision(
                 function_id=function.id,
                 number=number,
@@ -105,6 +109,11 @@ async def record_succeeded(
                 created_by=deployment.created_by,
             )
         )
+        # Only a drifted (or missing) function has an open drift event to resolve.
+        if function.drift_status != "in_sync":
+            await resolve_open_events(
+                session, function, "use-remote" if source == "use-remote" else "deploy"
+            )
         function.head_revision = number
         function.applied_state = new_state
         function.applied_at = utcnow()
@@ -112,14 +121,16 @@ async def record_succeeded(
         function.drift_checked_at = utcnow()
         function.deploying_id = None
         function.deploy_lease_until = None
-        await resolve_open_events(
-            session, function, "use-remote" if source == "use-remote" else "deploy"
+        await DeploymentRepository(session).finish(
+            deployment,
+            status="succeeded",
+            to_revision=number,
+            finished_at=utcnow(),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            fc_request_ids=list(deployment.fc_request_ids),
+            pushed_state=None,
         )
-        row.status = "succeeded"
-        row.to_revision = number
-        row.finished_at = utcnow()
-        row.duration_ms = int((time.monotonic() - started) * 1000)
-        row.fc_request_ids = list(deployment.fc_request_ids)
-        row.pushed_state = None
-        await emit_deployment(session, "deploy.succeeded", function.name, row, changes=changes)
-    return row
+        await emit_deployment(
+            session, "deploy.succeeded", function.name, deployment, changes=changes
+        )
+    return revision

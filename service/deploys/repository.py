@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Deployment, SavedPlan
+from service.models import Deployment, Function, SavedPlan
 
 
 class DeploymentRepository:
@@ -13,11 +15,11 @@ class DeploymentRepository:
     async def get(self, deployment_id: str) -> Deployment | None:
         return await self.session.get(Deployment, deployment_id)
 
-    async def by_idempotency_key(self, function_id: int, key: str) -> Deployment | None:
+    async def by_function_and_key(self, name: str, key: str) -> Deployment | None:
         return await self.session.scalar(
-            select(Deployment).where(
-                Deployment.function_id == function_id, Deployment.idempotency_key == key
-            )
+            select(Deployment)
+            .join(Function, Function.id == Deployment.function_id)
+            .where(Function.name == name, Deployment.idempotency_key == key)
         )
 
     async def page(self, function_id: int, after: str | None, limit: int) -> list[Deployment]:
@@ -41,6 +43,14 @@ class DeploymentRepository:
     async def add(self, deployment: Deployment) -> None:
         self.session.add(deployment)
         await self.session.flush()
+
+    async def finish(self, deployment: Deployment, **values: Any) -> None:
+        """Write how a deployment ended, without loading its row first."""
+        await self.session.execute(
+            update(Deployment).where(Deployment.id == deployment.id).values(**values)
+        )
+        for key, value in values.items():
+            setattr(deployment, key, value)
 
     async def plan(self, plan_id: str) -> SavedPlan | None:
         return await self.session.get(SavedPlan, plan_id)

@@ -63,8 +63,7 @@ async def apply_plan(
     plan_id: IdPath, principal: DeployPrincipal, deploys: Deploys
 ) -> DeploymentOut:
     """Deploy a saved plan; 409 `stale_plan` when the head, applied or live state moved."""
-    deployment = await flows.apply_plan(deploys, plan_id, principal.name)
-    return await flows.present_deployment(deploys, deployment)
+    return flows.present_deployment(await flows.apply_plan(deploys, plan_id, principal.name))
 
 
 @router.post(
@@ -88,8 +87,8 @@ async def create_deployment(
     ] = None,
 ) -> DeploymentOut:
     """Deploy a config (and code) on top of `base_revision` with the given strategy."""
-    deployment = await flows.deploy(deploys, name, body, principal.name, idempotency_key)
-    return await flows.present_deployment(deploys, deployment)
+    deployed = await flows.deploy(deploys, name, body, principal.name, idempotency_key)
+    return flows.present_deployment(deployed)
 
 
 @router.post(
@@ -102,8 +101,7 @@ async def rollback_function(
     name: NamePath, body: RollbackRequest, principal: DeployPrincipal, deploys: Deploys
 ) -> DeploymentOut:
     """Deploy an earlier revision as a new head, under the same conflict rules."""
-    deployment = await flows.rollback(deploys, name, body, principal.name)
-    return await flows.present_deployment(deploys, deployment)
+    return flows.present_deployment(await flows.rollback(deploys, name, body, principal.name))
 
 
 @router.get(
@@ -119,10 +117,9 @@ async def list_deployments(
         rows = await DeploymentRepository(session).page(
             function.id, page.after_str(), page.limit + 1
         )
-    items, cursor = page.trim(rows, key=lambda d: d.id)
-    return Page(
-        items=[await flows.present_deployment(deploys, d) for d in items], next_cursor=cursor
-    )
+        items, cursor = page.trim(rows, key=lambda d: d.id)
+        shown = await flows.load_presentable(session, items)
+    return Page(items=[flows.present_deployment(d) for d in shown], next_cursor=cursor)
 
 
 @router.get(
@@ -133,6 +130,7 @@ async def get_deployment(
 ) -> DeploymentOut:
     async with deploys.sessions() as session:
         deployment = await DeploymentRepository(session).get(deployment_id)
-    if deployment is None:
-        raise NotFound(f"no deployment {deployment_id}")
-    return await flows.present_deployment(deploys, deployment)
+        if deployment is None:
+            raise NotFound(f"no deployment {deployment_id}")
+        (shown,) = await flows.load_presentable(session, [deployment])
+    return flows.present_deployment(shown)

@@ -44,18 +44,34 @@ from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService, revision_state
 from service.functions.state import CODE, config_of, live_state, state_of, wire_config
+from service.functions.writes import write_transaction
 from service.kit.crypto import SecretBox
-from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
-from service.models import Account, Deployment, Function
+from service.kit.errors import Conflict, DomainError, InvalidInput, NotFound, PreconditionRequired
+from service.models import Account, Deployment, Function, Revision
 from service.models.base import utcnow
 
 
 class DeployConflict(Conflict):
     """409 carrying the plan; ``code`` is revision_conflict or drift_conflict."""
 
-    def __init__(self, plan: Plan, reason: str, deployment_id: str | None = None) -> None:
-        super().__init__(reason, plan=plan.as_dict(), deployment_id=deployment_id)
+    def __init__(
+        self,
+        plan: Plan,
+        reason: str,
+        deployment_id: str | None = None,
+        shown: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(reason, plan=shown or plan.as_dict(), deployment_id=deployment_id)
         self.code = plan.conflict_code
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployment as it ended, with what presenting it needs (no further lookups)."""
+
+    deployment: Deployment
+    function: str
+    revision: Revision | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,10 @@ class DeployService:
         local_override: tuple[dict[str, Any], str | None] | None = None,
     ) -> Prepared:
         functions = self._functions(session)
-        function, account = await functions.get(name)
+        found = await functions.functions.for_deploy(name, request.base_revision)
+        if found is None:
+            raise NotFound(f"function '{name}' is not managed by fcplane", function=name)
+        function, account, revision = found
         head = function.head_revision
         base_number = request.base_revision
         if base_number is None:
@@ -115,7 +134,6 @@ class DeployService:
         base: dict[str, Any] = {}
         base_sha: str | None = None
         if base_number > 0:
-            revision = await functions.functions.revision(function.id, base_number)
             if revision is None:
                 raise InvalidInput(
                     f"base_revision: function '{name}' has no revision {base_number}",
@@ -185,8 +203,9 @@ class DeployService:
         message: str | None,
         idempotency_key: str | None,
         kind: str = "deploy",
-    ) -> Deployment:
+    ) -> Deployed:
         plan = prepared.plan
+        shown = plan.as_dict()
         outcome = decide(plan, strategy, prepared.local, prepared.live)
         deployment = Deployment(
             id=str(uuid.uuid4()),
@@ -200,14 +219,14 @@ class DeployService:
             message=message,
             started_at=utcnow(),
             fc_request_ids=[],
-            plan=plan.as_dict(),
+            plan=shown,
             idempotency_key=idempotency_key,
             pushed_state=outcome.target,
         )
         if outcome.action == "refuse":
-            await record_refused(self.sessions, deployment, plan)
-            raise DeployConflict(plan, outcome.reason, deployment.id)
-        await self._claim(deployment, plan)
+            await record_refused(self.sessions, deployment, plan, shown)
+            raise DeployConflict(plan, outcome.reason, deployment.id, shown)
+        await self._claim(deployment, plan, shown)
         started = time.monotonic()
         try:
             if outcome.action == "adopt":
@@ -222,9 +241,9 @@ class DeployService:
                     else await self._sha_for(new_state.get(CODE))
                 )
         except DomainError as error:
-            await record_failed(self.sessions, deployment, error, started)
+            await record_failed(self.sessions, deployment, plan.function, error, started)
             raise
-        return await record_succeeded(
+        revision = await record_succeeded(
             self.sessions,
             deployment,
             new_state,
@@ -234,10 +253,11 @@ class DeployService:
             if outcome.action == "adopt"
             else ("rollback" if kind == "rollback" else "deploy"),
         )
+        return Deployed(deployment, plan.function, revision)
 
-    async def _claim(self, deployment: Deployment, plan: Plan) -> None:
+    async def _claim(self, deployment: Deployment, plan: Plan, shown: dict[str, Any]) -> None:
         now = utcnow()
-        async with self.sessions.begin() as session:
+        async with write_transaction(self.sessions) as session:
             repo = DeploymentRepository(session)
             try:
                 await repo.add(deployment)
@@ -254,7 +274,7 @@ class DeployService:
                 deployment.pushed_state = None
                 deployment.error = {"reason": "another deployment holds the function"}
                 await emit_deployment(
-                    session, "deploy.conflict", plan.function, deployment, **plan_changes(plan)
+                    session, "deploy.conflict", plan.function, deployment, **plan_changes(shown)
                 )
         if deployment.status == "conflict":
             raise DeployConflict(
@@ -262,6 +282,7 @@ class DeployService:
                 "another deployment of this function is in progress or just finished; "
                 "re-plan from the new head",
                 deployment.id,
+                shown,
             )
 
     async def _push(

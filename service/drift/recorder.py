@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,12 @@ class DriftResult:
 
 async def resolve_open_events(session: AsyncSession, function: Function, resolution: str) -> None:
     event = await DriftRepository(session).open_event(function.id)
+    await _resolve(session, function, event, resolution)
+
+
+async def _resolve(
+    session: AsyncSession, function: Function, event: DriftEvent | None, resolution: str
+) -> None:
     if event is not None:
         event.status = "resolved"
         event.resolution = resolution
@@ -62,8 +69,16 @@ async def _take_over_interrupted(session: AsyncSession, function: Function) -> s
 
 
 async def record_check(
-    session: AsyncSession, function: Function, live: dict[str, Any] | None
+    session: AsyncSession,
+    function: Function,
+    live: dict[str, Any] | None,
+    open_events: Mapping[int, DriftEvent] | None = None,
 ) -> DriftResult:
+    """Record one check of ``function`` (its row locked by the caller).
+
+    ``open_events``: the open events of a batch of functions, fetched at once
+    by the caller; without it, this function's open event is looked up.
+    """
     now = utcnow()
     function.drift_checked_at = now
     interrupted = await _take_over_interrupted(session, function)
@@ -72,10 +87,13 @@ async def record_check(
         return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
     found = [c.as_dict() for c in diff.changes(function.applied_state, live or {})]
     repo = DriftRepository(session)
-    event = await repo.open_event(function.id)
+    if open_events is None:
+        event = await repo.open_event(function.id)
+    else:
+        event = open_events.get(function.id)
     if not found:
         function.drift_status = "in_sync"
-        await resolve_open_events(session, function, "in-sync")
+        await _resolve(session, function, event, "in-sync")
         return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
     function.drift_status = "missing" if live is None else "drifted"
     fingerprint = diff.fingerprint(live)

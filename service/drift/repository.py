@@ -17,6 +17,15 @@ class DriftRepository:
             )
         )
 
+    async def open_events(self, function_ids: list[int]) -> dict[int, DriftEvent]:
+        """The open event of each of these functions that has one (at most one each)."""
+        rows = await self.session.scalars(
+            select(DriftEvent).where(
+                DriftEvent.function_id.in_(function_ids), DriftEvent.status == "open"
+            )
+        )
+        return {event.function_id: event for event in rows.all()}
+
     async def get(self, event_id: int) -> tuple[DriftEvent, str] | None:
         row = (
             await self.session.execute(

@@ -25,6 +25,47 @@ class FunctionRepository:
         ).first()
         return (row[0], row[1]) if row else None
 
+    async def for_deploy(
+        self, name: str, base_revision: int | None
+    ) -> tuple[Function, Account, Revision | None] | None:
+        """The function, its account and (when it exists) revision ``base_revision``, at once."""
+        query = (
+            select(Function, Account, Revision)
+            .join(Account, Account.id == Function.account_id)
+            .outerjoin(
+                Revision,
+                and_(Revision.function_id == Function.id, Revision.number == (base_revision or 0)),
+            )
+            .where(Function.name == name)
+        )
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    async def with_accounts(self) -> list[tuple[int, str, Account]]:
+        """Every function's id and name with its account, by name."""
+        rows = await self.session.execute(
+            select(Function.id, Function.name, Account)
+            .join(Account, Account.id == Function.account_id)
+            .order_by(Function.name)
+        )
+        return [(fid, name, account) for fid, name, account in rows.all()]
+
+    async def locked(self, function_ids: list[int]) -> list[Function]:
+        """Rows for recording checks, locked in id order (concurrent scans cannot deadlock)."""
+        rows = await self.session.scalars(
+            select(Function)
+            .where(Function.id.in_(function_ids))
+            .order_by(Function.id)
+            .with_for_update()
+        )
+        return list(rows.all())
+
+    async def names_by_id(self, function_ids: set[int]) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(Function.id, Function.name).where(Function.id.in_(function_ids))
+        )
+        return {fid: name for fid, name in rows.all()}
+
     async def page(self, after: str | None, limit: int) -> list[tuple[Function, Account]]:
         query = (
             select(Function, Account)
@@ -35,10 +76,6 @@ class FunctionRepository:
         if after is not None:
             query = query.where(Function.name > after)
         return [(f, a) for f, a in (await self.session.execute(query)).all()]
-
-    async def names(self) -> list[str]:
-        names = await self.session.scalars(select(Function.name).order_by(Function.name))
-        return list(names.all())
 
     async def add(self, function: Function) -> Function:
         self.session.add(function)
@@ -93,6 +130,16 @@ class FunctionRepository:
         if after is not None:
             query = query.where(Revision.number < after)
         return list((await self.session.scalars(query)).all())
+
+    async def revisions_by_number(self, function_id: int, numbers: set[int]) -> list[Revision]:
+        if not numbers:
+            return []
+        rows = await self.session.scalars(
+            select(Revision).where(
+                Revision.function_id == function_id, Revision.number.in_(numbers)
+            )
+        )
+        return list(rows.all())
 
     async def add_revision(self, revision: Revision) -> Revision:
         self.session.add(revision)

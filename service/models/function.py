@@ -15,7 +15,8 @@ class Function(Base):
     ``head_revision`` moves only with a successful deploy; ``applied_*`` is what
     FC reported right after it (the baseline that makes drift visible).
     ``deploying_id`` + ``deploy_lease_until`` is the claim that lets exactly one
-    deploy talk to FC at a time.
+    deploy talk to FC at a time. ``drift_status`` is ``in_sync`` only while the
+    function has no open drift event (a deploy relies on it to skip that lookup).
     """
 
     __tablename__ = "functions"
