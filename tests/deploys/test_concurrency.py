@@ -49,7 +49,8 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
     admin_token: str,
     tmp_path: Path,
 ) -> None:
-    short_lease = settings.model_copy(update={"deploy_lease_seconds": 0.5})
+    # Short, yet long enough for the first deploy to finish well inside it on a busy machine.
+    short_lease = settings.model_copy(update={"deploy_lease_seconds": 2.0})
     app = create_app(short_lease)
     async with (
         app.router.lifespan_context(app),
@@ -81,7 +82,7 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
         assert function["head_revision"] == 1  # ... fcplane never recorded it
         deployment_id = function["deploying"]
         assert deployment_id
-        await asyncio.sleep(0.6)  # the claim's lease runs out
+        await asyncio.sleep(2.1)  # the claim's lease runs out
 
         plan = (
             await http.post(
