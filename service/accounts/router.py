@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Request, status
 
 from service.accounts.repository import AccountRepository
 from service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
@@ -10,15 +10,15 @@ from service.accounts.service import AccountService, present
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import SessionDep, StateDep
+from service.kit.state import SessionDep, app_state
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=problems(401, 403, 422))
 
 AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-async def _service(session: SessionDep, state: StateDep) -> AccountService:
-    return AccountService(AccountRepository(session), state.secret_box)
+async def _service(session: SessionDep, request: Request) -> AccountService:
+    return AccountService(AccountRepository(session), app_state(request).secret_box)
 
 
 Accounts = Annotated[AccountService, Depends(_service)]

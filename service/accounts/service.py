@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from service.accounts.repository import AccountRepository
+from service.accounts.repository import AccountRepository, AccountSummary
 from service.accounts.schemas import (
     AccountCreate,
     AccountOut,
@@ -32,14 +32,14 @@ class Credentials:
         return f"Credentials(access_key_id={mask_key_id(self.access_key_id)!r}, secret=***)"
 
 
-def present(account: Account) -> AccountOut:
+def present(account: Account | AccountSummary) -> AccountOut:
     return AccountOut(
         alias=account.alias,
         account_id=account.account_id,
         region=account.region,
         endpoint=account.endpoint,
         access_key_id=mask_key_id(account.access_key_id),
-        has_security_token=account.security_token_sealed is not None,
+        has_security_token=account.has_security_token,
         default=account.is_default,
         created_at=account.created_at,
         updated_at=account.updated_at,
@@ -57,7 +57,7 @@ class AccountService:
             raise NotFound(f"account '{alias}' does not exist", alias=alias)
         return account
 
-    async def list(self, after: str | None, limit: int) -> list[Account]:
+    async def list(self, after: str | None, limit: int) -> list[AccountSummary]:
         return await self.accounts.page(after, limit)
 
     async def create(self, request: AccountCreate) -> Account:

@@ -29,21 +29,32 @@ class AppState:
     gateway: FcGateway
 
 
+def app_state(request: Request) -> AppState:
+    """The lifespan's state, for dependencies on every request's path.
+
+    They take the ``Request`` and call this rather than depend on ``StateDep``:
+    FastAPI solves a dependency's whole sub-graph again at each place it is
+    used, even when its value is cached, and that bookkeeping (not the lookup)
+    was a large share of a small request's cost.
+    """
+    state: AppState = request.app.state.fcplane
+    return state
+
+
 async def get_state(request: Request) -> AppState:
     # async on purpose: FastAPI runs plain-def dependencies in a thread pool,
     # a thread hop per request for a dictionary lookup.
-    state: AppState = request.app.state.fcplane
-    return state
+    return app_state(request)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     # A context manager, not a nested generator: an exception thrown into this
     # dependency must reach unit_of_work so it rolls back and releases the
     # connection at once.
-    async with unit_of_work(state.sessions) as session:
+    async with unit_of_work(app_state(request).sessions) as session:
         yield session
 
 

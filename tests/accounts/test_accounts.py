@@ -172,6 +172,17 @@ async def test_pagination_walks_every_account_once(client: httpx.AsyncClient) ->
     assert bad.json()["field"] == "cursor"
 
 
+async def test_list_items_match_single_reads(client: httpx.AsyncClient) -> None:
+    # The list reads plain rows, a single read loads the entity: same content.
+    await client.post("/v1/accounts", json=account("a-sts", security_token=STS, default=True))
+    await client.post("/v1/accounts", json=account("b-plain"))
+    listed = (await client.get("/v1/accounts")).json()["items"]
+    singles = [(await client.get(f"/v1/accounts/{a['alias']}")).json() for a in listed]
+    assert listed == singles
+    flags = [(a["has_security_token"], a["default"]) for a in listed]
+    assert flags == [(True, True), (False, False)]
+
+
 async def test_scopes_guard_accounts(
     client: httpx.AsyncClient, anonymous: httpx.AsyncClient
 ) -> None:
