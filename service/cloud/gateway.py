@@ -2,8 +2,11 @@
 
 Function configs cross this boundary as plain dicts in FC's wire names
 (camelCase, exactly as GetFunction returns them), so the rest of fcplane never
-touches SDK model classes. Throttling is retried a bounded number of times,
-honouring FC's retry-after; every other failure becomes a domain error.
+touches SDK model classes. Tags are the exception to "config goes through
+UpdateFunction": FC changes them through its tag API (TagResources,
+UntagResources, ListTagResources), which names a function by its
+``functionArn``. Throttling is retried a bounded number of times, honouring
+FC's retry-after; every other failure becomes a domain error.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -36,6 +39,9 @@ from service.kit.errors import DomainError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# FC 3.0's one taggable resource type (also spelled ALIYUN::FC::FUNCTION).
+TAG_RESOURCE_TYPE = "function"
+UNTAG_KEYS_PER_CALL = 50  # UntagResources: "You can specify up to 50 tag keys"
 _AUTH_CODES = {"InvalidAccessKeyID", "SignatureNotMatch", "AccessDenied", "InvalidSecurityToken"}
 
 
@@ -155,6 +161,62 @@ class FcGateway:
             token = page.body.get("nextToken")
             if not token:
                 return functions
+
+    # -- tags (FC's tag API; UpdateFunction carries none) ---------------------
+
+    async def tag_function(self, access: FcAccess, arn: str, tags: Mapping[str, str]) -> list[str]:
+        """Set ``tags`` on the function ``arn`` (other tags stay); FC's request ids."""
+        if not tags:
+            return []
+        body = fc.TagResourcesInput(
+            resource_id=[arn],
+            resource_type=TAG_RESOURCE_TYPE,
+            tag=[fc.Tag(key=k, value=v) for k, v in sorted(tags.items())],
+        )
+        request = fc.TagResourcesRequest(body=body)
+        response = await self._call(
+            access, "TagResources", lambda c: c.tag_resources_async(request)
+        )
+        return [rid] if (rid := _request_id(response)) else []
+
+    async def untag_function(self, access: FcAccess, arn: str, keys: Collection[str]) -> list[str]:
+        """Remove the tag ``keys`` from the function ``arn``; FC's request ids."""
+        ids: list[str] = []
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), UNTAG_KEYS_PER_CALL):
+            request = fc.UntagResourcesRequest(
+                resource_type=TAG_RESOURCE_TYPE,
+                resource_id=[arn],
+                tag_key=ordered[start : start + UNTAG_KEYS_PER_CALL],
+            )
+
+            def untag(client: Client, request: Any = request) -> Any:
+                return client.untag_resources_async(request)
+
+            response = await self._call(access, "UntagResources", untag)
+            if rid := _request_id(response):
+                ids.append(rid)
+        return ids
+
+    async def list_function_tags(self, access: FcAccess, arn: str) -> dict[str, str]:
+        """The tags FC's tag API reports for the function ``arn``."""
+        tags: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            request = fc.ListTagResourcesRequest(
+                resource_type=TAG_RESOURCE_TYPE, resource_id=[arn], limit=100, next_token=token
+            )
+
+            def list_page(client: Client, request: Any = request) -> Any:
+                return client.list_tag_resources_async(request)
+
+            page = await self._body(access, "ListTagResources", list_page)
+            for entry in page.body.get("TagResources") or []:
+                if isinstance(entry, dict) and entry.get("ResourceId") == arn:
+                    tags[str(entry.get("TagKey"))] = str(entry.get("TagValue") or "")
+            token = page.body.get("NextToken")
+            if not token:
+                return tags
 
     # -- triggers and configs (what jobs need to set up disposable copies) ------
 

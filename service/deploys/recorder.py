@@ -82,6 +82,20 @@ async def record_failed(
     error.extra.setdefault("deployment_id", deployment.id)
 
 
+def note_partly_applied(error: DomainError, applied: list[str]) -> None:
+    """Say in ``error`` that FC already runs part of the deploy, and which part.
+
+    ``fc_applied`` is kept with the deployment's error (as every ``fc_`` detail
+    is); the revision and applied state are left alone, so the part that landed
+    is drift until a deploy or ``use-remote`` records it.
+    """
+    error.extra["fc_applied"] = list(applied)
+    error.detail = (
+        f"{error.detail} (after FC had accepted {', '.join(applied)}: the live function now "
+        "has part of this deploy, which the next plan shows among its remote changes)"
+    )
+
+
 async def record_succeeded(
     sessions: async_sessionmaker[AsyncSession],
     deployment: Deployment,

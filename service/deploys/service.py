@@ -6,12 +6,18 @@ database transaction open while FC works:
 1. claim   — record the deployment as in progress and take the function's claim
              (conditional UPDATE on the head and the claim), so exactly one of
              several racing deploys talks to FC;
-2. FC      — create/update the function, then read it back;
+2. FC      — create/update the function, change its tags through FC's tag API
+             (UpdateFunction carries none), then read it back;
 3. record  — new revision from the read-back, move head and applied state,
              release the claim; or, when FC refused, record the failure.
 
 A process that dies between 2 and 3 leaves the claim to expire: the pushed
-change then shows up as drift attributed to that deployment.
+change then shows up as drift attributed to that deployment. An FC call that
+fails after earlier calls of the same deploy were accepted (UpdateFunction
+went through, TagResources did not) fails the deployment like any FC failure,
+and its error names the calls FC had already applied (``fc_applied``): head and
+applied state stay where they were, so what did land shows up as drift in the
+next plan or drift check, and nothing that did not land is ever recorded.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.cloud.access import FcAccess
-from service.cloud.errors import FcNotFound
+from service.cloud.errors import FcNotFound, FcServerError
 from service.cloud.gateway import FcGateway
 from service.deploys.events import emit_deployment
 from service.deploys.planner import Plan, Strategy, decide, make_plan
 from service.deploys.recorder import (
     IdempotencyInProgress,
+    note_partly_applied,
     plan_changes,
     record_failed,
     record_refused,
@@ -85,6 +92,7 @@ class Prepared:
     local: dict[str, Any]
     live: dict[str, Any] | None
     code_sha256: str | None
+    live_arn: str | None = None  # FC's tag API names the function by its ARN
 
 
 class DeployService:
@@ -145,7 +153,7 @@ class DeployService:
         else:
             local, code_sha = await self._local_state(session, request, base, base_sha)
         access = functions.access(account)
-        live = await self._live(access, function.name)
+        live, live_arn = await self._live(access, function.name)
         plan = make_plan(
             name,
             base_number,
@@ -156,7 +164,7 @@ class DeployService:
             function.applied_state,
             interrupted_deployment=self._interrupted(function),
         )
-        return Prepared(function, account, access, plan, local, live, code_sha)
+        return Prepared(function, account, access, plan, local, live, code_sha, live_arn)
 
     async def _local_state(
         self,
@@ -178,12 +186,14 @@ class DeployService:
             checksum, sha = package.checksum, package.sha256
         return state_of(request.config.wire(), checksum), sha
 
-    async def _live(self, access: FcAccess, name: str) -> dict[str, Any] | None:
+    async def _live(self, access: FcAccess, name: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The live state and the function's ARN; (None, None) when FC has no such function."""
         try:
             result = await self.gateway.get_function(access, name)
         except FcNotFound:
-            return None
-        return live_state(result.body)
+            return None, None
+        arn = result.body.get("functionArn")
+        return live_state(result.body), str(arn) if arn else None
 
     @staticmethod
     def _interrupted(function: Function) -> str | None:
@@ -289,32 +299,74 @@ class DeployService:
         self, prepared: Prepared, target: dict[str, Any], deployment: Deployment
     ) -> dict[str, Any]:
         access = prepared.access
+        name = prepared.function.name
         config = wire_config(target)
         live = prepared.live
         if live is None or target.get(CODE) != live.get(CODE):
             config["code"] = await self._code_input(prepared, target)
-        if live is None:
-            created = await self.gateway.create_function(
-                access, {**config, "functionName": prepared.function.name}
-            )
-            deployment.fc_request_ids.append(created.request_id or "")
-        else:
-            if target.get("tags", {}) != live.get("tags", {}):
-                # UpdateFunction carries no tags (FC changes them through its
-                # separate tagging API, which fcplane does not drive yet).
-                raise InvalidInput(
-                    "config.tags: changing the tags of an existing function is not supported "
-                    "yet; keep the live tags (see remote_changes) or change them in FC",
-                    field="config.tags",
+        applied: list[str] = []  # the FC calls of this deploy that FC accepted
+        try:
+            if live is None:
+                # CreateFunction takes the tags with the rest of the config.
+                created = await self.gateway.create_function(
+                    access, {**config, "functionName": name}
                 )
+                deployment.fc_request_ids.append(created.request_id or "")
+                applied.append("CreateFunction")
+            else:
+                await self._update_existing(prepared, target, live, config, deployment, applied)
+            readback = await self.gateway.get_function(access, name)
+        except DomainError as error:
+            if applied:
+                note_partly_applied(error, applied)
+            raise
+        deployment.fc_request_ids.append(readback.request_id or "")
+        return live_state(readback.body)
+
+    async def _update_existing(
+        self,
+        prepared: Prepared,
+        target: dict[str, Any],
+        live: dict[str, Any],
+        config: dict[str, Any],
+        deployment: Deployment,
+        applied: list[str],
+    ) -> None:
+        """UpdateFunction (unless tags are all that changes), then the tag calls."""
+        access = prepared.access
+        arn = prepared.live_arn
+        want: dict[str, str] = target.get("tags") or {}
+        have: dict[str, str] = live.get("tags") or {}
+        # A tags-only change needs no UpdateFunction; any other deploy (even one
+        # that changes nothing) calls it as it always has.
+        if want == have or _without_tags(target) != _without_tags(live):
+            config.pop("tags", None)  # UpdateFunction has no tags: the tag API sets them
             # UpdateFunction leaves absent fields alone: blocks the target no
             # longer has must be reset explicitly or they would stay live.
             config.update(resets(config_of(target), config_of(live)))
             updated = await self.gateway.update_function(access, prepared.function.name, config)
             deployment.fc_request_ids.append(updated.request_id or "")
-        readback = await self.gateway.get_function(access, prepared.function.name)
-        deployment.fc_request_ids.append(readback.request_id or "")
-        return live_state(readback.body)
+            applied.append("UpdateFunction")
+            arn = str(updated.body.get("functionArn") or "") or arn
+        if want == have:
+            return
+        if not arn:
+            raise FcServerError(
+                f"GetFunction: Function Compute returned no functionArn for "
+                f"'{prepared.function.name}', which its tag API needs"
+            )
+        # Removals first: a resource holds a limited number of tags, and a
+        # renamed key must not need room for both names at once.
+        removed = sorted(have.keys() - want.keys())
+        if removed:
+            ids = await self.gateway.untag_function(access, arn, removed)
+            deployment.fc_request_ids.extend(ids)
+            applied.append("UntagResources")
+        added = {k: v for k, v in want.items() if have.get(k) != v}
+        if added:
+            ids = await self.gateway.tag_function(access, arn, added)
+            deployment.fc_request_ids.extend(ids)
+            applied.append("TagResources")
 
     async def _code_input(self, prepared: Prepared, target: dict[str, Any]) -> dict[str, Any]:
         checksum = target.get(CODE)
@@ -336,3 +388,7 @@ class DeployService:
         async with self.sessions() as session:
             package = await FunctionRepository(session).package_by_checksum(checksum)
             return package.sha256 if package else None
+
+
+def _without_tags(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != "tags"}

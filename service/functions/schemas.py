@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FunctionName = Annotated[
     str,
@@ -54,6 +54,23 @@ class FunctionConfig(BaseModel):
     instanceIsolationMode: str | None = None
     disableOndemand: bool | None = None
     tags: list[dict[str, str]] | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _one_value_per_tag_key(
+        cls, tags: list[dict[str, str]] | None
+    ) -> list[dict[str, str]] | None:
+        # Tags are compared and deployed as a key -> value map: a tag without a
+        # key, or a key given twice, would otherwise be dropped silently.
+        seen: set[str] = set()
+        for tag in tags or []:
+            key = tag.get("Key", tag.get("key"))
+            if not key:
+                raise ValueError("each tag needs a Key")
+            if key in seen:
+                raise ValueError(f"tag key {key!r} is given more than once")
+            seen.add(key)
+        return tags
 
     @model_validator(mode="after")
     def _fc_spec_rules(self) -> FunctionConfig:

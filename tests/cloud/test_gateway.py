@@ -169,3 +169,63 @@ async def test_a_changed_account_gets_a_new_client(access: FcAccess) -> None:
     )
     assert gateway.client(rotated) is not first
     assert len(gateway._clients) == 1
+
+
+async def test_tags_are_set_and_removed_through_the_tag_api(
+    gateway: FcGateway, access: FcAccess
+) -> None:
+    created = await gateway.create_function(
+        access, config("tagged", tags=[{"Key": "team", "Value": "a"}])
+    )
+    arn = created.body["functionArn"]
+    ids = await gateway.tag_function(access, arn, {"team": "b", "env": "prod", "tier": ""})
+    assert len(ids) == 1
+    assert ids[0]
+    assert await gateway.list_function_tags(access, arn) == {
+        "team": "b",
+        "env": "prod",
+        "tier": "",
+    }
+    removed = await gateway.untag_function(access, arn, ["env", "tier"])
+    assert len(removed) == 1
+    assert removed[0]
+    fetched = await gateway.get_function(access, "tagged")
+    assert fetched.body["tags"] == [{"Key": "team", "Value": "b"}]
+    # Nothing to do is no call at all (FC refuses an empty TagResources).
+    assert await gateway.tag_function(access, arn, {}) == []
+    assert await gateway.untag_function(access, arn, []) == []
+    # UntagResources takes at most 50 keys a call; keys the function lacks are no error.
+    assert len(await gateway.untag_function(access, arn, [f"k{i}" for i in range(60)])) == 2
+    assert await gateway.list_function_tags(access, arn) == {"team": "b"}
+
+
+async def test_tag_calls_map_errors_and_retry_throttling(
+    gateway: FcGateway, access: FcAccess, emulator: EmbeddedEmulator
+) -> None:
+    arn = (await gateway.create_function(access, config("tag-faults"))).body["functionArn"]
+    inject(emulator, action="TagResources", status=500, message="tag store on fire")
+    with pytest.raises(FcServerError) as failed:
+        await gateway.tag_function(access, arn, {"team": "a"})
+    assert "TagResources" in failed.value.detail
+    assert "tag store on fire" in failed.value.detail
+    assert failed.value.extra["fc_request_id"]
+    assert await gateway.list_function_tags(access, arn) == {}
+
+    inject(emulator, action="TagResources", count=2, status=429)
+    assert await gateway.tag_function(access, arn, {"team": "a"})
+    inject(emulator, action="UntagResources", count=5, status=429, retryAfter=3)
+    with pytest.raises(FcThrottled) as throttled:
+        await gateway.untag_function(access, arn, ["team"])
+    assert throttled.value.extra["retry_after_s"] == 3
+    inject(emulator, action="UntagResources", status=500, message="untag outage")
+    with pytest.raises(FcServerError) as untag_failed:
+        await gateway.untag_function(access, arn, ["team"])
+    assert untag_failed.value.extra["fc_request_id"]
+    assert await gateway.list_function_tags(access, arn) == {"team": "a"}
+
+    with pytest.raises(FcInvalidArgument) as bad_key:
+        await gateway.tag_function(access, arn, {"acs:reserved": "x"})
+    assert bad_key.value.extra["fc_code"] == "InvalidArgument"
+    gone = arn.replace("tag-faults", "no-such-function")
+    with pytest.raises(FcNotFound):
+        await gateway.tag_function(access, gone, {"team": "a"})

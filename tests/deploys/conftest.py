@@ -121,3 +121,24 @@ def sdk_update(fc: Client, name: str, **fields: Any) -> None:
 
 def sdk_code(source: str) -> fc_models.InputCodeLocation:
     return fc_models.InputCodeLocation(zip_file=base64.b64encode(make_zip(source)).decode())
+
+
+def live_tags(fc: Client, name: str) -> dict[str, str]:
+    return {t.key: t.value for t in live(fc, name).tags or []}
+
+
+def sdk_tag(fc: Client, name: str, tags: dict[str, str]) -> None:
+    """Tag the live function straight through FC's tag API, as a console user would."""
+    fc.tag_resources(
+        fc_models.TagResourcesRequest(
+            body=fc_models.TagResourcesInput(
+                resource_id=[live(fc, name).function_arn],
+                resource_type="function",
+                tag=[fc_models.Tag(key=k, value=v) for k, v in tags.items()],
+            )
+        )
+    )
+
+
+def wire_tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]

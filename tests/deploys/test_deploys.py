@@ -263,19 +263,3 @@ async def test_removing_a_block_clears_it_in_fc(
     assert cleared.status_code == 201, cleared.text
     assert "customDNS" not in cleared.json()["revision"]["config"]
     assert (await client.post("/v1/functions/fc1/drift-check")).json()["drifted"] is False
-
-
-async def test_tag_changes_are_refused_clearly(client: httpx.AsyncClient, fc_account: str) -> None:
-    await first_deploy(client, "fc2", tags=[{"Key": "team", "Value": "a"}])
-    retag = await deploy(
-        client, "fc2", {**BASE_CONFIG, "tags": [{"Key": "team", "Value": "b"}]}, base=1
-    )
-    assert retag.status_code == 422
-    assert retag.json()["field"] == "config.tags"
-    same = await deploy(
-        client,
-        "fc2",
-        {**BASE_CONFIG, "timeout": 4, "tags": [{"Key": "team", "Value": "a"}]},
-        base=1,
-    )
-    assert same.status_code == 201, same.text
