@@ -19,7 +19,7 @@ from service.deploys.service import DeployConflict, Deployed, DeployService
 from service.functions import diff
 from service.functions.repository import FunctionRepository
 from service.functions.service import present_revision, revision_state
-from service.functions.writes import write_transaction
+from service.kit.db import write_transaction
 from service.kit.errors import Conflict, DomainError, NotFound
 from service.models import Deployment, Function, Revision, SavedPlan
 

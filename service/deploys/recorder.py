@@ -15,7 +15,7 @@ from service.drift.recorder import resolve_open_events
 from service.functions import diff
 from service.functions.repository import FunctionRepository
 from service.functions.state import CODE, config_of
-from service.functions.writes import write_transaction
+from service.kit.db import write_transaction
 from service.kit.errors import Conflict, DomainError
 from service.models import Deployment, Function, Revision
 from service.models.base import utcnow

@@ -51,8 +51,8 @@ from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService, revision_state
 from service.functions.state import CODE, config_of, live_state, state_of, wire_config
-from service.functions.writes import write_transaction
 from service.kit.crypto import SecretBox
+from service.kit.db import write_transaction
 from service.kit.errors import Conflict, DomainError, InvalidInput, NotFound, PreconditionRequired
 from service.models import Account, Deployment, Function, Revision
 from service.models.base import utcnow

@@ -18,8 +18,8 @@ from service.drift.repository import DriftRepository
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService
 from service.functions.state import live_state
-from service.functions.writes import write_transaction
 from service.kit.crypto import SecretBox
+from service.kit.db import write_transaction
 from service.kit.errors import DomainError
 from service.models import Function
 

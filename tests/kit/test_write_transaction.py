@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.functions.writes import write_transaction
-from service.kit.db import create_sessionmaker
+from service.kit.db import create_sessionmaker, write_transaction
 from service.models import CodePackage
 
 
