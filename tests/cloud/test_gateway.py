@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from service.accounts.service import Credentials
@@ -23,19 +19,10 @@ from service.cloud.errors import (
     FcUnreachable,
 )
 from service.cloud.gateway import FcGateway, RetryPolicy
-from service.emulator.server import EmbeddedEmulator, start_in_thread
+from service.emulator.server import EmbeddedEmulator
+from tests.fc import AK, SK, access_to, inject, reset, running_emulator, zip_b64
 
-AK, SK = "gw-test-ak", "gw-test-secret-0123456789"
-
-
-def _zip(source: str) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", source)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-ECHO = _zip("def handler(event, context):\n    return event\n")
+ECHO = zip_b64({"index.py": "def handler(event, context):\n    return event\n"})
 
 
 def config(name: str, **overrides: Any) -> dict[str, Any]:
@@ -53,23 +40,19 @@ def config(name: str, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
-    with start_in_thread("127.0.0.1", 0, tmp_path_factory.mktemp("fc"), {AK: SK}) as emu:
-        yield emu
+    with running_emulator(tmp_path_factory.mktemp("fc")) as emulator:
+        yield emulator
 
 
 @pytest.fixture
 def access(emulator: EmbeddedEmulator) -> Iterator[FcAccess]:
-    yield FcAccess("local", "1234567890", "cn-hangzhou", emulator.url, Credentials(AK, SK, None))
-    httpx.post(f"{emulator.url}/_emulator/reset", json={"state": True}).raise_for_status()
+    yield access_to(emulator)
+    reset(emulator)
 
 
 @pytest.fixture
 def gateway() -> FcGateway:
     return FcGateway(RetryPolicy(attempts=3, max_wait_s=0.05))
-
-
-def inject(emulator: EmbeddedEmulator, **rule: Any) -> None:
-    httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
 
 
 async def test_function_lifecycle_in_wire_names(gateway: FcGateway, access: FcAccess) -> None:

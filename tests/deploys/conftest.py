@@ -15,9 +15,8 @@ from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.models import Config
 
-from service.emulator.server import EmbeddedEmulator, start_in_thread
-
-AK, SK = "deploy-test-ak", "deploy-test-secret-0123456789"
+from service.emulator.server import EmbeddedEmulator
+from tests.fc import AK, SK, reset, running_emulator
 
 
 def make_zip(source: str) -> bytes:
@@ -33,8 +32,8 @@ def handler_returning(text: str) -> bytes:
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
-    with start_in_thread("127.0.0.1", 0, tmp_path_factory.mktemp("fc"), {AK: SK}) as emu:
-        yield emu
+    with running_emulator(tmp_path_factory.mktemp("fc")) as emulator:
+        yield emulator
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def fc(emulator: EmbeddedEmulator) -> Iterator[Client]:
             protocol="http",
         )
     )
-    httpx.post(f"{emulator.url}/_emulator/reset", json={"state": True}).raise_for_status()
+    reset(emulator)
 
 
 @pytest.fixture

@@ -20,14 +20,11 @@ from tests.deploys.conftest import (
     sdk_tag,
     wire_tags,
 )
+from tests.fc import inject
 
 
 def tagged(tags: dict[str, str], **overrides: Any) -> dict[str, Any]:
     return {**BASE_CONFIG, **overrides, "tags": wire_tags(tags)}
-
-
-def inject(emulator: EmbeddedEmulator, **rule: Any) -> None:
-    httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
 
 
 async def events(engine: AsyncEngine, function: str, kind: str | None = None) -> list[Any]:

@@ -17,6 +17,7 @@ from service.jobs.worker import create_worker
 from service.kit.settings import Settings
 from tests.conftest import REDIS_URL, unavailable
 from tests.deploys.conftest import first_deploy, sdk_update
+from tests.fc import AK, SK, inject
 
 
 async def test_in_process_schedule_opens_drift_events(
@@ -38,8 +39,8 @@ async def test_in_process_schedule_opens_drift_events(
                 "account_id": "1234567890",
                 "region": "cn-hangzhou",
                 "endpoint": emulator.url,
-                "access_key_id": "deploy-test-ak",
-                "access_key_secret": "deploy-test-secret-0123456789",
+                "access_key_id": AK,
+                "access_key_secret": SK,
                 "default": True,
             },
         )
@@ -66,10 +67,7 @@ async def test_worker_scan_honours_throttling(
         await first_deploy(client, name)
     sdk_update(fc, "s2", description="console edit")
     # FC throttles the first GetFunction calls; the gateway waits and retries.
-    httpx.post(
-        f"{emulator.url}/_emulator/faults",
-        json={"action": "GetFunction", "status": 429, "count": 2},
-    ).raise_for_status()
+    inject(emulator, action="GetFunction", status=429, count=2)
     # A queue of this test's own: other runs may share this Redis.
     queue = f"fcplane-test:{uuid.uuid4().hex}"
     try:

@@ -12,7 +12,8 @@ from service.evals.kinds import EVAL_CONCURRENCY
 from service.evals.schemas import EvalConcurrencyParams
 from service.jobs.contract import JobCancelled
 from service.kit.settings import Settings
-from tests.loadtest.support import Control, add_http_trigger, make_ctx, zip_b64
+from tests.fc import zip_b64
+from tests.loadtest.support import Control, add_http_trigger, make_ctx
 
 # Sleeps 100 ms per request, at most LIMIT requests at a time (a pool of
 # workers, like a database connection pool): throughput rises with

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import inspect
-import io
 import json
 import re
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from alibabacloud_fc20230330 import models as fc
 
-from service.accounts.service import Credentials
 from service.cloud.access import FcAccess
 from service.cloud.gateway import FcGateway, RetryPolicy
 from service.emulator import validation as emulator_rules
-from service.emulator.server import EmbeddedEmulator, start_in_thread
+from service.emulator.server import EmbeddedEmulator
 from service.functions.normalize import (
     BLOCKS,
     CODE_PATH,
@@ -33,6 +29,7 @@ from service.functions.normalize import (
     resets,
     tags_to_wire,
 )
+from tests.fc import access_to, running_emulator, zip_b64
 
 MINIMAL: dict[str, Any] = {
     "functionName": "fn",
@@ -560,25 +557,16 @@ def test_every_block_reset_normalizes_to_absent(field: str) -> None:
 
 # --- round trip through the emulator over the SDK -----------------------------
 
-AK, SK = "norm-ak", "norm-secret-0123456789"
-
-
-def _zip(source: str) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", source)
-    return base64.b64encode(buffer.getvalue()).decode()
-
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
-    with start_in_thread("127.0.0.1", 0, tmp_path_factory.mktemp("fc"), {AK: SK}) as emu:
-        yield emu
+    with running_emulator(tmp_path_factory.mktemp("fc")) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="module")
 def access(emulator: EmbeddedEmulator) -> FcAccess:
-    return FcAccess("local", "1234567890", "cn-hangzhou", emulator.url, Credentials(AK, SK, None))
+    return access_to(emulator)
 
 
 @pytest.fixture(scope="module")
@@ -592,7 +580,7 @@ def layer_arns(gateway: FcGateway, access: FcAccess) -> list[str]:
     arns = []
     for name in ("zeta", "alpha"):
         body = fc.CreateLayerVersionInput(
-            code=fc.InputCodeLocation(zip_file=_zip("X = 1\n")),
+            code=fc.InputCodeLocation(zip_file=zip_b64({"index.py": "X = 1\n"})),
             compatible_runtime=["python3.10"],
         )
         layer = client.create_layer_version(name, fc.CreateLayerVersionRequest(body=body)).body
@@ -600,7 +588,7 @@ def layer_arns(gateway: FcGateway, access: FcAccess) -> list[str]:
     return arns
 
 
-CODE = {"zipFile": _zip("def handler(event, context):\n    return event\n")}
+CODE = {"zipFile": zip_b64({"index.py": "def handler(event, context):\n    return event\n"})}
 
 
 async def _round_trip(gateway: FcGateway, access: FcAccess, config: dict[str, Any]) -> None:

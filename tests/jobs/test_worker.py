@@ -30,7 +30,8 @@ from service.kit.crypto import SecretBox
 from service.kit.db import create_engine, create_sessionmaker
 from service.kit.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, unavailable
-from tests.deploys.conftest import AK, SK, first_deploy
+from tests.deploys.conftest import first_deploy
+from tests.fc import AK, SK
 from tests.jobs.conftest import job_events, submit, wait_for
 
 pytestmark = pytest.mark.redis

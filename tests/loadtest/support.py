@@ -4,11 +4,7 @@ JobContext built directly (the job system is not involved)."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 import json
-import textwrap
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +14,7 @@ from service.cloud.access import FcAccess
 from service.cloud.gateway import FcGateway
 from service.jobs.contract import JobCancelled, JobContext
 from service.kit.settings import Settings
-
-AK, SK = "jobs-test-ak", "jobs-test-secret-0123456789"
+from tests.fc import zip_b64
 
 ECHO_PY = """
 def handler(event, context):
@@ -34,14 +29,6 @@ def handler(event, context):
     return {"statusCode": 200, "body": request.get("body") or "",
             "headers": {"x-path": request["rawPath"]}}
 """
-
-
-def zip_b64(files: dict[str, str]) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, textwrap.dedent(text))
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def python_config(name: str, source: str, **overrides: Any) -> dict[str, Any]:
