@@ -6,23 +6,17 @@ database transaction open while FC works:
 1. claim   — record the deployment as in progress and take the function's claim
              (conditional UPDATE on the head and the claim), so exactly one of
              several racing deploys talks to FC;
-2. FC      — create/update the function, change its tags through FC's tag API
-             (UpdateFunction carries none), then read it back;
+2. FC      — make FC run the target state and read it back (push.py);
 3. record  — new revision from the read-back, move head and applied state,
              release the claim; or, when FC refused, record the failure.
 
 A process that dies between 2 and 3 leaves the claim to expire: the pushed
-change then shows up as drift attributed to that deployment. An FC call that
-fails after earlier calls of the same deploy were accepted (UpdateFunction
-went through, TagResources did not) fails the deployment like any FC failure,
-and its error names the calls FC had already applied (``fc_applied``): head and
-applied state stay where they were, so what did land shows up as drift in the
-next plan or drift check, and nothing that did not land is ever recorded.
+change then shows up as drift attributed to that deployment. A push that fails
+part-way records a failed deployment that names what FC had applied (push.py).
 """
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.cloud.access import FcAccess
-from service.cloud.errors import FcNotFound, FcServerError
+from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.deploys.events import emit_deployment
 from service.deploys.planner import Plan, Strategy, decide, make_plan
+from service.deploys.push import FcPush
 from service.deploys.recorder import (
     IdempotencyInProgress,
-    note_partly_applied,
     plan_changes,
     record_failed,
     record_refused,
@@ -47,10 +41,9 @@ from service.deploys.recorder import (
 )
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
-from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.service import FunctionService, revision_state
-from service.functions.state import CODE, config_of, live_state, state_of, wire_config
+from service.functions.state import CODE, live_state, state_of
 from service.kit.crypto import SecretBox
 from service.kit.db import write_transaction
 from service.kit.errors import Conflict, DomainError, InvalidInput, NotFound, PreconditionRequired
@@ -244,7 +237,9 @@ class DeployService:
                 new_state, sha = outcome.target, await self._sha_for(outcome.target[CODE])
             else:
                 assert outcome.target is not None
-                new_state = await self._push(prepared, outcome.target, deployment)
+                new_state = await FcPush(self.gateway, self.sessions, prepared, deployment).run(
+                    outcome.target
+                )
                 sha = (
                     prepared.code_sha256
                     if new_state.get(CODE) == outcome.target.get(CODE)
@@ -295,100 +290,9 @@ class DeployService:
                 shown,
             )
 
-    async def _push(
-        self, prepared: Prepared, target: dict[str, Any], deployment: Deployment
-    ) -> dict[str, Any]:
-        access = prepared.access
-        name = prepared.function.name
-        config = wire_config(target)
-        live = prepared.live
-        if live is None or target.get(CODE) != live.get(CODE):
-            config["code"] = await self._code_input(prepared, target)
-        applied: list[str] = []  # the FC calls of this deploy that FC accepted
-        try:
-            if live is None:
-                # CreateFunction takes the tags with the rest of the config.
-                created = await self.gateway.create_function(
-                    access, {**config, "functionName": name}
-                )
-                deployment.fc_request_ids.append(created.request_id or "")
-                applied.append("CreateFunction")
-            else:
-                await self._update_existing(prepared, target, live, config, deployment, applied)
-            readback = await self.gateway.get_function(access, name)
-        except DomainError as error:
-            if applied:
-                note_partly_applied(error, applied)
-            raise
-        deployment.fc_request_ids.append(readback.request_id or "")
-        return live_state(readback.body)
-
-    async def _update_existing(
-        self,
-        prepared: Prepared,
-        target: dict[str, Any],
-        live: dict[str, Any],
-        config: dict[str, Any],
-        deployment: Deployment,
-        applied: list[str],
-    ) -> None:
-        """UpdateFunction (unless tags are all that changes), then the tag calls."""
-        access = prepared.access
-        arn = prepared.live_arn
-        want: dict[str, str] = target.get("tags") or {}
-        have: dict[str, str] = live.get("tags") or {}
-        # A tags-only change needs no UpdateFunction; any other deploy (even one
-        # that changes nothing) calls it as it always has.
-        if want == have or _without_tags(target) != _without_tags(live):
-            config.pop("tags", None)  # UpdateFunction has no tags: the tag API sets them
-            # UpdateFunction leaves absent fields alone: blocks the target no
-            # longer has must be reset explicitly or they would stay live.
-            config.update(resets(config_of(target), config_of(live)))
-            updated = await self.gateway.update_function(access, prepared.function.name, config)
-            deployment.fc_request_ids.append(updated.request_id or "")
-            applied.append("UpdateFunction")
-            arn = str(updated.body.get("functionArn") or "") or arn
-        if want == have:
-            return
-        if not arn:
-            raise FcServerError(
-                f"GetFunction: Function Compute returned no functionArn for "
-                f"'{prepared.function.name}', which its tag API needs"
-            )
-        # Removals first: a resource holds a limited number of tags, and a
-        # renamed key must not need room for both names at once.
-        removed = sorted(have.keys() - want.keys())
-        if removed:
-            ids = await self.gateway.untag_function(access, arn, removed)
-            deployment.fc_request_ids.extend(ids)
-            applied.append("UntagResources")
-        added = {k: v for k, v in want.items() if have.get(k) != v}
-        if added:
-            ids = await self.gateway.tag_function(access, arn, added)
-            deployment.fc_request_ids.extend(ids)
-            applied.append("TagResources")
-
-    async def _code_input(self, prepared: Prepared, target: dict[str, Any]) -> dict[str, Any]:
-        checksum = target.get(CODE)
-        async with self.sessions() as session:
-            repo = FunctionRepository(session)
-            package = await repo.package_by_checksum(str(checksum)) if checksum else None
-            data = await repo.package_data(package.sha256) if package else None
-        if data is None:
-            raise InvalidInput(
-                "code_sha256: the code to deploy is not stored in fcplane; upload the package "
-                "and deploy with its code_sha256",
-                field="code_sha256",
-            )
-        return {"zipFile": base64.b64encode(data).decode(), "checksum": str(checksum)}
-
     async def _sha_for(self, checksum: str | None) -> str | None:
         if not checksum:
             return None
         async with self.sessions() as session:
             package = await FunctionRepository(session).package_by_checksum(checksum)
             return package.sha256 if package else None
-
-
-def _without_tags(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k != "tags"}
