@@ -210,9 +210,9 @@ class PythonInstance(Instance):
         if proc is None or proc.stdin is None:
             raise ProcessGone
         data = json.dumps(head).encode()
-        proc.stdin.write(_FRAME.pack(len(data), len(body)) + data)
-        if body:
-            proc.stdin.write(body)
+        # One write, so one syscall and one wake-up of the instance per request
+        # (a separate write for the body let it wake up to half a frame).
+        proc.stdin.write(b"".join((_FRAME.pack(len(data), len(body)), data, body)))
         await proc.stdin.drain()
 
     async def _call(self, head: dict[str, Any], body: bytes = b"") -> tuple[dict[str, Any], bytes]:
