@@ -35,6 +35,24 @@ def access_to(emulator: EmbeddedEmulator) -> FcAccess:
     return FcAccess("local", ACCOUNT_ID, REGION, emulator.url, Credentials(AK, SK, None))
 
 
+async def register_account(client: httpx.AsyncClient, emulator: EmbeddedEmulator) -> str:
+    """Make the emulator fcplane's default account `local`, through the API."""
+    response = await client.post(
+        "/v1/accounts",
+        json={
+            "alias": "local",
+            "account_id": ACCOUNT_ID,
+            "region": REGION,
+            "endpoint": emulator.url,
+            "access_key_id": AK,
+            "access_key_secret": SK,
+            "default": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return "local"
+
+
 def reset(emulator: EmbeddedEmulator) -> None:
     """Forget every function, config and fault, so the next test starts clean."""
     httpx.post(f"{emulator.url}/_emulator/reset", json={"state": True}).raise_for_status()

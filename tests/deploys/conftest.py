@@ -16,7 +16,7 @@ from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.models import Config
 
 from service.emulator.server import EmbeddedEmulator
-from tests.fc import AK, SK, reset, running_emulator
+from tests.fc import AK, SK, register_account, reset, running_emulator
 
 
 def make_zip(source: str) -> bytes:
@@ -53,20 +53,7 @@ def fc(emulator: EmbeddedEmulator) -> Iterator[Client]:
 
 @pytest.fixture
 async def fc_account(client: httpx.AsyncClient, emulator: EmbeddedEmulator, fc: Client) -> str:
-    response = await client.post(
-        "/v1/accounts",
-        json={
-            "alias": "local",
-            "account_id": "1234567890",
-            "region": "cn-hangzhou",
-            "endpoint": emulator.url,
-            "access_key_id": AK,
-            "access_key_secret": SK,
-            "default": True,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return "local"
+    return await register_account(client, emulator)
 
 
 async def upload(client: httpx.AsyncClient, data: bytes) -> str:

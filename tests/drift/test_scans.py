@@ -17,7 +17,7 @@ from service.jobs.worker import create_worker
 from service.kit.settings import Settings
 from tests.conftest import REDIS_URL, unavailable
 from tests.deploys.conftest import first_deploy, sdk_update
-from tests.fc import AK, SK, inject
+from tests.fc import inject, register_account
 
 
 async def test_in_process_schedule_opens_drift_events(
@@ -32,18 +32,7 @@ async def test_in_process_schedule_opens_drift_events(
             headers={"Authorization": f"Bearer {admin_token}"},
         ) as http,
     ):
-        await http.post(
-            "/v1/accounts",
-            json={
-                "alias": "local",
-                "account_id": "1234567890",
-                "region": "cn-hangzhou",
-                "endpoint": emulator.url,
-                "access_key_id": AK,
-                "access_key_secret": SK,
-                "default": True,
-            },
-        )
+        await register_account(http, emulator)
         await first_deploy(http, "watched")
         sdk_update(fc, "watched", timeout=33)
         for _ in range(50):

@@ -31,7 +31,7 @@ from service.kit.db import create_engine, create_sessionmaker
 from service.kit.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, unavailable
 from tests.deploys.conftest import first_deploy
-from tests.fc import AK, SK
+from tests.fc import register_account
 from tests.jobs.conftest import job_events, submit, wait_for
 
 pytestmark = pytest.mark.redis
@@ -86,19 +86,7 @@ async def api(
             headers={"Authorization": f"Bearer {admin_token}"},
         ) as http,
     ):
-        account = await http.post(
-            "/v1/accounts",
-            json={
-                "alias": "local",
-                "account_id": "1234567890",
-                "region": "cn-hangzhou",
-                "endpoint": emulator.url,
-                "access_key_id": AK,
-                "access_key_secret": SK,
-                "default": True,
-            },
-        )
-        assert account.status_code == 201, account.text
+        await register_account(http, emulator)
         await first_deploy(http, "hello")
         yield http
 
