@@ -85,7 +85,6 @@ class AccountService:
 
     async def update(self, alias: str, request: AccountUpdate) -> Account:
         account = await self.get(alias)
-        changes = request.model_dump(exclude_unset=True)
         if request.alias is not None and request.alias != alias:
             if await self.accounts.alias_taken(request.alias):
                 raise _duplicate(request.alias)
@@ -98,7 +97,7 @@ class AccountService:
             account.access_key_secret_sealed = self.box.seal(
                 request.access_key_secret.get_secret_value(), _SECRET_CONTEXT
             )
-        if "security_token" in changes:
+        if "security_token" in request.model_fields_set:  # null clears it
             token = request.security_token
             account.security_token_sealed = (
                 self.box.seal(token.get_secret_value(), _TOKEN_CONTEXT) if token else None

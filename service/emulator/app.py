@@ -251,10 +251,11 @@ class EmulatorApp:
             return http_trigger.trigger_error(err, request_id)
 
     def _code(self, sha256: str) -> Response:
-        path = self.emu.store.blobs.path(sha256)
-        if not path.exists():
-            raise FCError(404, "NotFound", "no such code package")
-        return Response(path.read_bytes(), media_type="application/zip")
+        try:
+            data = self.emu.store.blobs.read(sha256)
+        except FileNotFoundError:
+            raise FCError(404, "NotFound", "no such code package") from None
+        return Response(data, media_type="application/zip")
 
 
 def create_emulator_app(settings: EmulatorSettings, runtime: Runtime | None = None) -> EmulatorApp:

@@ -10,7 +10,6 @@ from urllib.parse import parse_qsl, quote
 from service.emulator.errors import FCError
 
 ALGORITHM = "ACS3-HMAC-SHA256"
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 _MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "

@@ -14,7 +14,6 @@ from service.emulator.errors import invalid
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 # Aliases, triggers and layers follow the same character rule as functions.
-RESOURCE_NAME_RE = NAME_RE
 
 STANDARD_RUNTIMES = frozenset({"python3.9", "python3.10", "python3.12"})
 CUSTOM_RUNTIMES = frozenset({"custom", "custom.debian10", "custom.debian11", "custom.debian12"})

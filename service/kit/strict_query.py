@@ -11,7 +11,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-_declared: dict[int, frozenset[str]] = {}
+# Computed once per route and kept on it (routes are not hashable, and a cache
+# keyed by id() could hand a new route a collected one's names).
+_ATTRIBUTE = "_fcplane_query_names"
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -22,9 +24,10 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 def _declared_names(route: APIRoute) -> frozenset[str]:
-    names = _declared.get(id(route))
+    names: frozenset[str] | None = getattr(route, _ATTRIBUTE, None)
     if names is None:
-        names = _declared[id(route)] = frozenset(_query_names(route.dependant))
+        names = frozenset(_query_names(route.dependant))
+        setattr(route, _ATTRIBUTE, names)
     return names
 
 

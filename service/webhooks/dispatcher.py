@@ -20,6 +20,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.kit.crypto import SecretBox
+from service.kit.db import write_transaction
 from service.kit.settings import Settings
 from service.models import WebhookAttempt, WebhookEvent, WebhookSubscription
 from service.models.base import utcnow
@@ -91,9 +92,9 @@ class Dispatcher:
         self.retry = RetryPolicy.from_settings(settings)
         self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN
-        # One writer per process: SQLite has one anyway (and makes concurrent
-        # writers sleep-poll for the lock); results that arrive while a write
-        # runs are committed together by the next one.
+        # One write of this dispatcher at a time: results that arrive while a
+        # write runs are committed together by the next one. (write_transaction
+        # queues it behind the process's other SQLite writers.)
         self._write_lock = asyncio.Lock()
         self._unrecorded: list[tuple[_Work, transport.AttemptResult]] = []
 
@@ -142,7 +143,7 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[_Work]:
         now = utcnow()
-        async with self._write_lock, self.sessions.begin() as session:
+        async with self._write_lock, write_transaction(self.sessions) as session:
             outbox = OutboxRepository(session)
             ids = await outbox.claim(self.owner, now, now + self.lease, limit)
             rows = await outbox.work_items(ids) if ids else []
@@ -203,7 +204,7 @@ class Dispatcher:
         return values | {"status": status.value, "finished_at": now}
 
     async def _record(self, batch: list[tuple[_Work, transport.AttemptResult]]) -> None:
-        async with self.sessions.begin() as session:
+        async with write_transaction(self.sessions) as session:
             outbox = OutboxRepository(session)
             for work, result in batch:
                 attempt = WebhookAttempt(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.jobs.context import WorkerContext
 from service.kit.crypto import SecretBox
+from service.kit.db import write_transaction
 from service.kit.settings import Settings
 from service.models.base import utcnow
 from service.webhooks.dispatcher import BackgroundDispatcher, Dispatcher
@@ -46,7 +47,7 @@ async def dispatch_webhooks(ctx: WorkerContext) -> int:
 
 async def _purge(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
     cutoff = utcnow() - timedelta(days=settings.webhook_retention_days)
-    async with sessions.begin() as session:
+    async with write_transaction(sessions) as session:
         purged = await OutboxRepository(session).purge(cutoff)
     if purged:
         log.info(

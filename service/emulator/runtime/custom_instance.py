@@ -227,10 +227,10 @@ class CustomInstance(Instance):
         timed_out = False
         broken = ""
         try:
-            response = await asyncio.wait_for(
-                self._request(method, target, request_id, control_path, headers, body),
-                self.spec.timeout_s,
-            )
+            async with asyncio.timeout(self.spec.timeout_s):  # no extra task per request
+                response = await self._request(
+                    method, target, request_id, control_path, headers, body
+                )
         except TimeoutError:
             timed_out = True
         except httpx.HTTPError as exc:
