@@ -18,7 +18,6 @@ KindName = Annotated[
         examples=["stress"],
     ),
 ]
-JobId = Annotated[str, Field(min_length=1, max_length=36)]
 
 
 class JobStatus(StrEnum):
@@ -27,13 +26,6 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in FINISHED
-
-
-FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 class JobCreate(BaseModel):

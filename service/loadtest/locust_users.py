@@ -105,6 +105,9 @@ def build_user(plan_path: str) -> type[FastHttpUser]:
     class FcplaneUser(FastHttpUser):
         next_at = 0.0
         abstract = False
+        # The job's per-request timeout (Locust's default would be 60 s).
+        network_timeout = plan.timeout_s
+        connection_timeout = plan.timeout_s
 
         def wait_time(self) -> float:
             if interval is None:
