@@ -87,7 +87,7 @@ class EvalConcurrencyKind:
 
     async def run(self, ctx: JobContext, params: BaseModel) -> JobOutcome:
         assert isinstance(params, EvalConcurrencyParams)
-        await self.validate(params, ctx.facts, ctx.settings)
+        # Checked against the live runtime, which may have changed since submission.
         live = (await ctx.gateway.get_function(ctx.access, ctx.function)).body
         await self.validate(params, {**ctx.facts, "config": live}, ctx.settings)
         result = await run_concurrency_eval(ctx, params)
