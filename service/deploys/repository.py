@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Deployment, Function, SavedPlan
+from service.models.base import utcnow
 
 
 class DeploymentRepository:
@@ -14,6 +15,18 @@ class DeploymentRepository:
 
     async def get(self, deployment_id: str) -> Deployment | None:
         return await self.session.get(Deployment, deployment_id)
+
+    async def mark_interrupted(self, deployment_id: str) -> None:
+        """A deploy whose claim ran out died after pushing: say so (unless it already ended)."""
+        deployment = await self.get(deployment_id)
+        if deployment is not None and deployment.status == "in_progress":
+            deployment.status = "interrupted"
+            deployment.finished_at = utcnow()
+            deployment.error = {
+                "code": "interrupted",
+                "detail": "the deploy stopped after pushing to FC and before recording the "
+                "result; its change shows up as drift",
+            }
 
     async def by_function_and_key(self, name: str, key: str) -> Deployment | None:
         return await self.session.scalar(

@@ -273,6 +273,10 @@ class DeployService:
             claimed = await FunctionRepository(session).claim(
                 deployment.function_id, plan.head_revision, deployment.id, now, now + self.lease
             )
+            if claimed and plan.interrupted_deployment:
+                # The claim taken over was a dead deploy's: record it as interrupted
+                # here too, not only when a drift check happens to come first.
+                await repo.mark_interrupted(plan.interrupted_deployment)
             if not claimed:
                 deployment.status = "conflict"
                 deployment.finished_at = utcnow()

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.deploys.repository import DeploymentRepository
 from service.drift.repository import DriftRepository
 from service.functions import diff
-from service.models import Deployment, DriftEvent, Function
+from service.models import DriftEvent, Function
 from service.models.base import utcnow
 from service.webhooks.outbox import emit
 
@@ -54,15 +55,7 @@ async def _take_over_interrupted(session: AsyncSession, function: Function) -> s
     ):
         return None
     deployment_id = function.deploying_id
-    deployment = await session.get(Deployment, deployment_id)
-    if deployment is not None and deployment.status == "in_progress":
-        deployment.status = "interrupted"
-        deployment.finished_at = utcnow()
-        deployment.error = {
-            "code": "interrupted",
-            "detail": "the deploy stopped after pushing to FC and before recording the result; "
-            "its change shows up as drift",
-        }
+    await DeploymentRepository(session).mark_interrupted(deployment_id)
     function.deploying_id = None
     function.deploy_lease_until = None
     return deployment_id

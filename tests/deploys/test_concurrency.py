@@ -22,6 +22,27 @@ def listed_timeout(fc: Client, name: str) -> int | None:
     return next((f.timeout for f in functions if f.function_name == name), None)
 
 
+async def die_after_push(
+    http: httpx.AsyncClient, fc: Client, emulator: EmbeddedEmulator, name: str
+) -> None:
+    """Deploy `name`, then a change (timeout 42) that FC accepts but fcplane never records."""
+    await first_deploy(http, name)
+    # The read-back after UpdateFunction hangs; the deploy "dies" meanwhile.
+    httpx.post(
+        f"{emulator.url}/_emulator/faults",
+        json={"action": "GetFunction", "latencyMs": 3000, "count": 2},
+    ).raise_for_status()
+    doomed = asyncio.create_task(deploy(http, name, {**BASE_CONFIG, "timeout": 42}, base=1))
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if await asyncio.to_thread(listed_timeout, fc, name) == 42:
+            break
+    doomed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await doomed
+    httpx.delete(f"{emulator.url}/_emulator/faults").raise_for_status()
+
+
 async def test_fifty_racing_deploys_exactly_one_wins(
     client: httpx.AsyncClient, fc: Client, fc_account: str
 ) -> None:
@@ -60,23 +81,7 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
             headers={"Authorization": f"Bearer {admin_token}"},
         ) as http,
     ):
-        await first_deploy(http, "fragile")
-        # The read-back after UpdateFunction hangs; the deploy "dies" meanwhile.
-        httpx.post(
-            f"{emulator.url}/_emulator/faults",
-            json={"action": "GetFunction", "latencyMs": 3000, "count": 2},
-        ).raise_for_status()
-        doomed = asyncio.create_task(
-            deploy(http, "fragile", {**BASE_CONFIG, "timeout": 42}, base=1)
-        )
-        for _ in range(200):
-            await asyncio.sleep(0.05)
-            if await asyncio.to_thread(listed_timeout, fc, "fragile") == 42:
-                break
-        doomed.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await doomed
-        httpx.delete(f"{emulator.url}/_emulator/faults").raise_for_status()
+        await die_after_push(http, fc, emulator, "fragile")
         assert live(fc, "fragile").timeout == 42  # FC accepted it ...
         function = (await http.get("/v1/functions/fragile")).json()
         assert function["head_revision"] == 1  # ... fcplane never recorded it
@@ -106,3 +111,25 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
         assert adopted.json()["revision"]["config"]["timeout"] == 42
         resolved = (await http.get(f"/v1/drift-events/{check['event_id']}")).json()
         assert (resolved["status"], resolved["resolution"]) == ("resolved", "use-remote")
+
+
+async def test_a_deploy_taking_over_a_dead_claim_marks_it_interrupted(
+    settings: Settings, fc: Client, fc_account: str, emulator: EmbeddedEmulator, admin_token: str
+) -> None:
+    app = create_app(settings.model_copy(update={"deploy_lease_seconds": 2.0}))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://t",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        ) as http,
+    ):
+        await die_after_push(http, fc, emulator, "orphan")
+        dead = (await http.get("/v1/functions/orphan")).json()["deploying"]
+        await asyncio.sleep(2.1)  # the claim's lease runs out; no drift check runs
+        adopted = await deploy(http, "orphan", BASE_CONFIG, base=1, strategy="use-remote")
+        assert adopted.status_code == 201, adopted.text
+        interrupted = (await http.get(f"/v1/deployments/{dead}")).json()
+        assert interrupted["status"] == "interrupted"
+        assert interrupted["error"]["code"] == "interrupted"
