@@ -29,8 +29,7 @@ from typing import Any
 
 import httpx
 
-from service.accounts.service import Credentials
-from service.cloud.access import FcAccess
+from service.cloud.access import Credentials, FcAccess
 from service.cloud.gateway import FcGateway
 from service.evals.kinds import EVAL_CONCURRENCY, EVAL_SPEC
 from service.evals.schemas import EvalConcurrencyParams, EvalSpecParams

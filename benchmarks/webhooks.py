@@ -49,13 +49,12 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.kit.crypto import SecretBox  # noqa: E402
-from service.kit.db import create_engine, create_sessionmaker  # noqa: E402
+from service.kit.db import Database  # noqa: E402
 from service.kit.migrations import upgrade  # noqa: E402
 from service.kit.settings import Settings  # noqa: E402
 from service.models import WebhookDelivery  # noqa: E402
@@ -167,39 +166,35 @@ def settings_for(url: str, **extra: object) -> Settings:
     )
 
 
-async def subscribe(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, url: str
-) -> None:
-    async with sessions.begin() as session:
-        await WebhookService(session, BOX, settings).create(
-            WebhookCreate(url=url, events=[EventType.DEPLOY_SUCCEEDED]), "bench"
-        )
+async def subscribe(db: Database, settings: Settings, url: str) -> None:
+    await WebhookService(db, BOX, settings).create(
+        WebhookCreate(url=url, events=[EventType.DEPLOY_SUCCEEDED]), "bench"
+    )
 
 
 async def throughput(url: str, target: str, events: int, functions: int, concurrency: int) -> float:
     settings = settings_for(url, webhook_concurrency=concurrency)
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
+    db = Database.connect(url)
     try:
-        await subscribe(sessions, settings, target)
+        await subscribe(db, settings, target)
         per_tx = 50
         for start in range(0, events, per_tx):
-            async with sessions.begin() as session:
+            async with db.write() as session:
                 for n in range(start, min(start + per_tx, events)):
                     await emit(session, EventType.DEPLOY_SUCCEEDED, f"fn{n % functions}", {"n": n})
         async with new_client() as client:
-            dispatcher = Dispatcher(settings, sessions, BOX, client)
+            dispatcher = Dispatcher(settings, db, BOX, client)
             started = time.perf_counter()
             await dispatcher.pump(asyncio.Event(), 0.05, lambda: False, until_idle=True)
             elapsed = time.perf_counter() - started
-        async with sessions() as session:
+        async with db.read() as session:
             done = await session.scalar(
                 select(func.count()).where(WebhookDelivery.status == "delivered")
             )
         assert done == events, (done, events)
         return events / elapsed
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 async def emit_latency(
@@ -208,14 +203,13 @@ async def emit_latency(
     """p50 and p99 (ms) of a unit of work that emits one event, and how many
     deliveries were done when the emits were."""
     settings = settings_for(url)
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
+    db = Database.connect(url)
     timings: list[float] = []
     child: subprocess.Popen[bytes] | None = None
     try:
         for _ in range(5 if target else 0):
             assert target is not None
-            await subscribe(sessions, settings, target)
+            await subscribe(db, settings, target)
         if dispatcher == "process":
             child = subprocess.Popen(
                 [sys.executable, __file__, "--dispatch", url],
@@ -225,13 +219,13 @@ async def emit_latency(
             assert child.stdout is not None
             await asyncio.to_thread(child.stdout.readline)  # "ready"
         async with new_client() as client:
-            runner = BackgroundDispatcher(Dispatcher(settings, sessions, BOX, client), 0.05)
+            runner = BackgroundDispatcher(Dispatcher(settings, db, BOX, client), 0.05)
             if dispatcher == "inline":
                 runner.start()
             try:
                 for i in range(n + 20):
                     started = time.perf_counter()
-                    async with sessions.begin() as session:
+                    async with db.write() as session:
                         await emit(session, EventType.DEPLOY_SUCCEEDED, f"fn{i % 10}", {"n": i})
                     if i >= 20:  # warm-up excluded
                         timings.append((time.perf_counter() - started) * 1000)
@@ -239,7 +233,7 @@ async def emit_latency(
             finally:
                 if dispatcher == "inline":
                     await runner.stop()
-        async with sessions() as session:
+        async with db.read() as session:
             delivered = await session.scalar(
                 select(func.count()).where(WebhookDelivery.status == "delivered")
             )
@@ -247,7 +241,7 @@ async def emit_latency(
         if child is not None:
             child.terminate()
             child.wait(timeout=10)
-        await engine.dispose()
+        await db.dispose()
     timings.sort()
     return statistics.median(timings), timings[int(len(timings) * 0.99) - 1], int(delivered or 0)
 
@@ -255,9 +249,8 @@ async def emit_latency(
 async def dispatch_forever(url: str) -> None:
     """The child process of the `process` mode: a dispatcher as a worker runs it."""
     settings = settings_for(url)
-    engine = create_engine(url)
     async with new_client() as client:
-        dispatcher = Dispatcher(settings, create_sessionmaker(engine), BOX, client)
+        dispatcher = Dispatcher(settings, Database.connect(url), BOX, client)
         await dispatcher.run_once()
         print("ready", flush=True)
         await dispatcher.pump(asyncio.Event(), 0.02, lambda: False)

@@ -18,7 +18,6 @@ import service
 from service.accounts.local import LocalEmulator, ensure_local_account
 from service.accounts.router import router as accounts_router
 from service.auth.cache import TokenCache
-from service.auth.repository import TokenRepository
 from service.auth.router import router as tokens_router
 from service.auth.service import TokenService
 from service.cloud.gateway import FcGateway
@@ -31,15 +30,16 @@ from service.jobs.execution import JobDeps
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import in_process_jobs
 from service.jobs.tasks import ArqQueue
+from service.kit.body_limit import BodyLimit
 from service.kit.crypto import SecretBox, configured_key
-from service.kit.db import create_engine, create_sessionmaker
+from service.kit.db import Database
 from service.kit.errors import install_error_handlers
 from service.kit.migrations import current_revisions, heads
 from service.kit.openapi import install_problem_schema
 from service.kit.settings import Settings
-from service.kit.state import AppState
 from service.kit.strict_query import reject_unknown_query_params
 from service.packages.router import router as packages_router
+from service.state import AppState
 from service.webhooks.router import router as webhooks_router
 from service.webhooks.tasks import background_dispatcher
 
@@ -48,28 +48,27 @@ log = logging.getLogger(__name__)
 
 async def _bootstrap_admin(state: AppState) -> None:
     """On first start, create the admin token (printed once, never logged)."""
-    if set(await current_revisions(state.engine)) != set(state.migration_heads):
+    if set(await current_revisions(state.db.engine)) != set(state.migration_heads):
         log.warning("database schema is not at head; run `fcplane db upgrade`")
         return
     configured = state.settings.bootstrap_token
-    async with state.sessions.begin() as session:
-        raw = await TokenService(TokenRepository(session)).bootstrap(
-            configured.get_secret_value() if configured else None
-        )
-    if raw is not None:
+    found = await TokenService(state.db).bootstrap(
+        configured.get_secret_value() if configured else None
+    )
+    if found.outcome == "generated":
         print(
             "\nfcplane: created the bootstrap admin token (shown once, store it now):\n"
-            f"    {raw}\n",
+            f"    {found.token}\n",
             file=sys.stderr,
             flush=True,
         )
-    elif configured is not None:
+    elif found.outcome == "configured":
         log.info("bootstrap token from FCPLANE_BOOTSTRAP_TOKEN is in place")
-
-
-async def _register_emulator(state: AppState, emulator: LocalEmulator) -> None:
-    async with state.sessions.begin() as session:
-        await ensure_local_account(session, state.secret_box, emulator)
+    elif found.outcome == "ignored":
+        log.warning(
+            "FCPLANE_BOOTSTRAP_TOKEN was ignored: the database already has tokens and this "
+            "value is none of them (create tokens with `fcplane token create`)"
+        )
 
 
 @asynccontextmanager
@@ -90,12 +89,11 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
+        db = Database.connect(settings.resolved_database_url, settings.database_pool_size)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         state = AppState(
             settings=settings,
-            engine=engine,
-            sessions=create_sessionmaker(engine),
+            db=db,
             secret_box=SecretBox(
                 configured_key(
                     settings.secret_key.get_secret_value() if settings.secret_key else None,
@@ -113,7 +111,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
             try:
                 await _bootstrap_admin(state)
                 if emulator is not None:
-                    await _register_emulator(state, emulator)
+                    await ensure_local_account(state.db, state.secret_box, emulator)
             except (OSError, SQLAlchemyError) as exc:
                 # Start anyway: /readyz reports the database until it is back.
                 log.error(
@@ -125,9 +123,9 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
                 # Embedded setup: webhooks are delivered by this process (with
                 # Redis, by the arq worker's dispatch_webhooks cron).
                 await background.enter_async_context(
-                    background_dispatcher(settings, state.sessions, state.secret_box)
+                    background_dispatcher(settings, db, state.secret_box)
                 )
-            jobs = JobDeps(settings, state.sessions, state.secret_box, state.gateway)
+            jobs = JobDeps(settings, db, state.secret_box, state.gateway)
             if redis is not None:
                 app.state.job_queue = ArqQueue(
                     ArqRedis(pool_or_conn=redis.connection_pool), settings.redis_queue_name
@@ -140,7 +138,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
             await background.aclose()
             if redis is not None:
                 await redis.aclose()
-            await engine.dispose()
+            await db.dispose()
 
     app = FastAPI(
         title="fcplane",
@@ -151,6 +149,12 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     )
     install_error_handlers(app)
     install_problem_schema(app)
+    # Outermost, so that no byte of an oversized body is read by anything else.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        by_prefix={"/v1/code-packages/": settings.code_package_max_bytes},
+    )
     app.include_router(health_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)

@@ -195,8 +195,8 @@ def worker(
     ] = False,
 ) -> None:
     """Run a job worker (arq on Redis)."""
-    from service.jobs.worker import create_worker
     from service.kit.logging import configure_logging
+    from service.worker import create_worker
 
     settings = _settings(
         redis_url=redis_url,
@@ -270,7 +270,8 @@ def token_create(
 ) -> None:
     """Create an API token and print it (it is shown only this once)."""
     from service.auth.schemas import TokenCreate
-    from service.kit.db import create_engine, create_sessionmaker
+    from service.auth.service import TokenService
+    from service.kit.db import Database
 
     try:
         request = TokenCreate(name=name, scopes=scope, expires_in=expires_in)
@@ -281,16 +282,12 @@ def token_create(
     settings = _settings(database_url=database_url, data_dir=data_dir)
 
     async def create() -> str:
-        from service.auth.repository import TokenRepository
-        from service.auth.service import TokenService
-
-        engine = create_engine(settings.resolved_database_url)
+        db = Database.connect(settings.resolved_database_url, pool_size=1)
         try:
-            async with create_sessionmaker(engine).begin() as session:
-                _, raw = await TokenService(TokenRepository(session)).create(request, "cli")
-                return raw
+            _, raw = await TokenService(db).create(request, "cli")
+            return raw
         finally:
-            await engine.dispose()
+            await db.dispose()
 
     typer.echo(asyncio.run(create()))
 

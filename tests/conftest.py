@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.app import create_app
-from service.kit.db import create_engine
+from service.kit.db import Database, create_engine
 from service.kit.migrations import upgrade
 from service.kit.settings import Settings
 from service.models import Base
@@ -159,6 +159,14 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     db = create_engine(database_url)
     yield db
     await db.dispose()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The test database as services get it."""
+    database = Database.connect(database_url)
+    yield database
+    await database.dispose()
 
 
 # Fixtures that give a test a database of the configured backend.

@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 
-from service.accounts.service import Credentials
-from service.cloud.access import FcAccess
+from service.cloud.access import Credentials, FcAccess
 from service.emulator.server import EmbeddedEmulator, start_in_thread
 
 AK, SK = "test-ak", "test-secret-0123456789"

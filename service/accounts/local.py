@@ -8,12 +8,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from service.accounts.repository import AccountRepository
 from service.accounts.schemas import AccountCreate, AccountUpdate
-from service.accounts.service import AccountService
+from service.accounts.service import create_account, update_account
 from service.kit.crypto import SecretBox
+from service.kit.db import Database
 
 LOCAL_ALIAS = "local"
 LOCAL_ACCOUNT_ID = "1234567890"
@@ -45,31 +44,29 @@ def local_access_key(emulator_dir: Path) -> tuple[str, str]:
     return pair["access_key_id"], pair["access_key_secret"]
 
 
-async def ensure_local_account(
-    session: AsyncSession, box: SecretBox, emulator: LocalEmulator
-) -> None:
+async def ensure_local_account(db: Database, box: SecretBox, emulator: LocalEmulator) -> None:
     """Create (or re-point) the `local` account; default only when no other default exists."""
-    repository = AccountRepository(session)
-    accounts = AccountService(repository, box)
-    existing = await repository.by_alias(LOCAL_ALIAS)
-    if existing is None:
-        await accounts.create(
-            AccountCreate(
+    async with db.write() as session:
+        accounts = AccountRepository(session)
+        existing = await accounts.by_alias(LOCAL_ALIAS)
+        if existing is None:
+            request = AccountCreate(
                 alias=LOCAL_ALIAS,
                 account_id=LOCAL_ACCOUNT_ID,
                 region=LOCAL_REGION,
                 endpoint=emulator.endpoint,
                 access_key_id=emulator.access_key_id,
                 access_key_secret=emulator.access_key_secret,
-                default=not await repository.has_default(),
+                default=not await accounts.has_default(),
             )
-        )
-    elif (existing.endpoint, existing.access_key_id) != (emulator.endpoint, emulator.access_key_id):
-        await accounts.update(
-            LOCAL_ALIAS,
-            AccountUpdate(
+            await create_account(accounts, box, request)
+        elif (existing.endpoint, existing.access_key_id) != (
+            emulator.endpoint,
+            emulator.access_key_id,
+        ):
+            update = AccountUpdate(
                 endpoint=emulator.endpoint,
                 access_key_id=emulator.access_key_id,
                 access_key_secret=emulator.access_key_secret,
-            ),
-        )
+            )
+            await update_account(accounts, box, LOCAL_ALIAS, update)

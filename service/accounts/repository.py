@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.kit.repository import Repository
 from service.models import Account, Function
 
 
@@ -44,13 +44,8 @@ _SUMMARIES = (
 _SUMMARIES_AFTER = _SUMMARIES.where(Account.alias > bindparam("after"))
 
 
-class AccountRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def save(self, account: Account) -> None:
-        self.session.add(account)
-        await self.session.flush()
+class AccountRepository(Repository[Account]):
+    model = Account
 
     async def by_alias(self, alias: str) -> Account | None:
         return await self.session.scalar(select(Account).where(Account.alias == alias))
@@ -85,7 +80,3 @@ class AccountRepository:
             select(Function.name).where(Function.account_id == account.id).order_by(Function.name)
         )
         return list(result.all())
-
-    async def delete(self, account: Account) -> None:
-        await self.session.delete(account)
-        await self.session.flush()

@@ -4,21 +4,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, status
 
-from service.accounts.repository import AccountRepository
 from service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
-from service.accounts.service import AccountService, present
+from service.accounts.service import AccountService
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import SessionDep, app_state
+from service.state import app_state
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=problems(401, 403, 422))
 
 AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-async def _service(session: SessionDep, request: Request) -> AccountService:
-    return AccountService(AccountRepository(session), app_state(request).secret_box)
+async def _service(request: Request) -> AccountService:
+    state = app_state(request)
+    return AccountService(state.db, state.secret_box)
 
 
 Accounts = Annotated[AccountService, Depends(_service)]
@@ -29,19 +29,19 @@ Accounts = Annotated[AccountService, Depends(_service)]
 )
 async def create_account(body: AccountCreate, _: AdminPrincipal, accounts: Accounts) -> AccountOut:
     """Register FC credentials. The secret is encrypted at rest and never returned."""
-    return present(await accounts.create(body))
+    return AccountOut.model_validate(await accounts.create(body))
 
 
 @router.get("", response_model=Page[AccountOut])
 async def list_accounts(_: ReadPrincipal, accounts: Accounts, page: PageDep) -> Page[AccountOut]:
     rows = await accounts.list(page.after_str(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda a: a.alias)
-    return Page(items=[present(a) for a in items], next_cursor=cursor)
+    return Page(items=[AccountOut.model_validate(a) for a in items], next_cursor=cursor)
 
 
 @router.get("/{alias}", response_model=AccountOut, responses=problems(404))
 async def get_account(alias: AliasPath, _: ReadPrincipal, accounts: Accounts) -> AccountOut:
-    return present(await accounts.get(alias))
+    return AccountOut.model_validate(await accounts.get(alias))
 
 
 @router.patch("/{alias}", response_model=AccountOut, responses=problems(404, 409))
@@ -49,7 +49,7 @@ async def update_account(
     alias: AliasPath, body: AccountUpdate, _: AdminPrincipal, accounts: Accounts
 ) -> AccountOut:
     """Change fields; omitted ones stay. Send a new secret to rotate credentials."""
-    return present(await accounts.update(alias, body))
+    return AccountOut.model_validate(await accounts.update(alias, body))
 
 
 @router.delete("/{alias}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))

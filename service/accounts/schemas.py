@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+import idna
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 Alias = Annotated[
     str,
@@ -40,7 +42,12 @@ SecurityToken = Annotated[SecretStr, Field(min_length=1, max_length=8192)]
 
 
 def _endpoint(value: str) -> str:
-    """`host[:port]` (HTTPS) or `http(s)://host[:port]`, stored with its scheme."""
+    """`http(s)://host[:port]` (or `host[:port]`, meaning HTTPS), stored with its scheme.
+
+    The host is an IP literal or a name valid under IDNA 2008 (stored as its
+    ASCII form): a junk host would otherwise be accepted here and then make
+    every operation on the account fail with 502.
+    """
     candidate = value if "://" in value else f"https://{value}"
     parts = urlsplit(candidate)
     if parts.scheme not in {"http", "https"}:
@@ -53,8 +60,25 @@ def _endpoint(value: str) -> str:
         raise ValueError("must be host[:port] or http(s)://host[:port] without a path")
     if parts.username or parts.password:
         raise ValueError("must not carry credentials")
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    host = _host(parts.hostname)
+    host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _host(name: str) -> str:
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        pass
+    if any(ch.isspace() or ord(ch) < 32 for ch in name):
+        raise ValueError("host must not contain whitespace or control characters")
+    try:
+        encoded = idna.encode(name.rstrip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"host is not a valid host name ({exc})") from None
+    if len(encoded) > 253:
+        raise ValueError("host is longer than 253 characters")
+    return encoded
 
 
 Endpoint = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_endpoint)]
@@ -95,15 +119,22 @@ class AccountUpdate(BaseModel):
 
 
 class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     alias: str
     account_id: str
     region: str
     endpoint: str
     access_key_id: str = Field(description="Masked; the secret is never returned.")
     has_security_token: bool
-    default: bool
+    default: bool = Field(validation_alias="is_default")
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("access_key_id")
+    @classmethod
+    def _masked(cls, key_id: str) -> str:
+        return mask_key_id(key_id)
 
 
 def mask_key_id(key_id: str) -> str:

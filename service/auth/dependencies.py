@@ -3,7 +3,10 @@
 Each is a single dependency that reads the header from the ``Request``
 (rather than a ``Header`` parameter plus a nested scope check): on a token
 cache hit, authentication itself is a hash and a dictionary lookup, so
-FastAPI's per-dependency solving was most of its cost.
+FastAPI's per-dependency solving was most of its cost. A cache miss reads the
+token in its own short read, whose connection is back in the pool before the
+handler starts: a request never holds a connection for authentication while
+it waits for another one.
 """
 
 from __future__ import annotations
@@ -14,19 +17,17 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from service.auth.principal import Principal
-from service.auth.repository import TokenRepository
 from service.auth.schemas import Scope
 from service.auth.service import TokenService
-from service.kit.state import SessionDep, app_state
+from service.state import app_state
 
 _Dependency = Callable[..., Coroutine[Any, Any, Principal]]
 
 
 def _requiring(scope: Scope | None) -> _Dependency:
-    async def principal(request: Request, session: SessionDep) -> Principal:
-        # The session is the request's own and lazy: it takes a connection
-        # only when the token cache misses.
-        service = TokenService(TokenRepository(session), app_state(request).token_cache)
+    async def principal(request: Request) -> Principal:
+        state = app_state(request)
+        service = TokenService(state.db, state.token_cache)
         found = await service.authenticate(request.headers.get("authorization"))
         if scope is not None:
             found.require(scope)
@@ -35,8 +36,7 @@ def _requiring(scope: Scope | None) -> _Dependency:
     return principal
 
 
-# scope="function", like SessionDep which they use.
-CurrentPrincipal = Annotated[Principal, Depends(_requiring(None), scope="function")]
-ReadPrincipal = Annotated[Principal, Depends(_requiring(Scope.READ), scope="function")]
-DeployPrincipal = Annotated[Principal, Depends(_requiring(Scope.DEPLOY), scope="function")]
-AdminPrincipal = Annotated[Principal, Depends(_requiring(Scope.ADMIN), scope="function")]
+CurrentPrincipal = Annotated[Principal, Depends(_requiring(None))]
+ReadPrincipal = Annotated[Principal, Depends(_requiring(Scope.READ))]
+DeployPrincipal = Annotated[Principal, Depends(_requiring(Scope.DEPLOY))]
+AdminPrincipal = Annotated[Principal, Depends(_requiring(Scope.ADMIN))]

@@ -2,36 +2,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, exists, or_, select
 
+from service.kit.repository import Repository
 from service.models import ApiToken
 
 
-class TokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, token: ApiToken) -> ApiToken:
-        self.session.add(token)
-        await self.session.flush()
-        return token
+class TokenRepository(Repository[ApiToken]):
+    model = ApiToken
 
     async def by_hash(self, token_hash: str) -> ApiToken | None:
-        result = await self.session.execute(
-            select(ApiToken).where(ApiToken.token_hash == token_hash)
-        )
-        return result.scalar_one_or_none()
+        return await self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
 
     async def active(self, token_id: int, now: datetime) -> ApiToken | None:
-        result = await self.session.execute(
+        return await self.session.scalar(
             select(ApiToken).where(
                 ApiToken.id == token_id,
                 ApiToken.revoked_at.is_(None),
                 or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
             )
         )
-        return result.scalar_one_or_none()
 
     async def list_active(self, now: datetime, after: int | None, limit: int) -> list[ApiToken]:
         query = select(ApiToken).where(
@@ -40,8 +30,15 @@ class TokenRepository:
         )
         if after is not None:
             query = query.where(ApiToken.id > after)
-        result = await self.session.execute(query.order_by(ApiToken.id).limit(limit))
-        return list(result.scalars())
+        result = await self.session.scalars(query.order_by(ApiToken.id).limit(limit))
+        return list(result.all())
 
     async def any_exist(self) -> bool:
         return bool(await self.session.scalar(select(exists().where(ApiToken.id.is_not(None)))))
+
+    async def purge(self, cutoff: datetime) -> int:
+        """Delete tokens revoked or expired before ``cutoff``; how many."""
+        result = await self.session.execute(
+            delete(ApiToken).where(or_(ApiToken.revoked_at < cutoff, ApiToken.expires_at < cutoff))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -35,6 +35,8 @@ class TokenCreate(BaseModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     scopes: list[Scope]

@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, or_
-
+from service.auth.service import TokenService
 from service.jobs.context import WorkerContext
-from service.models import ApiToken
-from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +17,6 @@ RETENTION = timedelta(days=30)
 
 async def purge_stale_tokens(ctx: WorkerContext) -> int:
     """Delete tokens revoked or expired more than RETENTION ago; safe to run twice."""
-    cutoff = utcnow() - RETENTION
-    async with ctx["sessions"].begin() as session:
-        result = await session.execute(
-            delete(ApiToken).where(or_(ApiToken.revoked_at < cutoff, ApiToken.expires_at < cutoff))
-        )
-    purged = int(getattr(result, "rowcount", 0) or 0)
+    purged = await TokenService(ctx["db"]).purge(RETENTION)
     log.info("purged %d stale tokens", purged)
     return purged

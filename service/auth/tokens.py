@@ -7,12 +7,11 @@ there is nothing to brute-force, and lookups stay a single indexed equality.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 
+from service.kit.token68 import is_token68
+
 TOKEN_PREFIX = "fcp_"
-# RFC 7235 token68, bounded; anything else in the header is "malformed".
-_WELL_FORMED = re.compile(r"^[A-Za-z0-9._~+/-]{32,512}=*$")
 
 
 def generate_token() -> str:
@@ -24,7 +23,8 @@ def hash_token(token: str) -> str:
 
 
 def is_well_formed(token: str) -> bool:
-    return bool(_WELL_FORMED.match(token))
+    """RFC 7235 token68, bounded; anything else in the header is "malformed"."""
+    return is_token68(token)
 
 
 def display_prefix(token: str) -> str:

@@ -6,8 +6,19 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from service.accounts.service import Credentials
-from service.models import Account
+from service.accounts.schemas import mask_key_id
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted credentials, for the FC gateway only. repr never shows secrets."""
+
+    access_key_id: str
+    access_key_secret: str
+    security_token: str | None
+
+    def __repr__(self) -> str:
+        return f"Credentials(access_key_id={mask_key_id(self.access_key_id)!r}, secret=***)"
 
 
 @dataclass(frozen=True)
@@ -37,13 +48,3 @@ class FcAccess:
 
     def __repr__(self) -> str:
         return f"FcAccess(alias={self.alias!r}, endpoint={self.endpoint!r})"
-
-
-def fc_access(account: Account, credentials: Credentials) -> FcAccess:
-    return FcAccess(
-        alias=account.alias,
-        account_id=account.account_id,
-        region=account.region,
-        endpoint=account.endpoint,
-        credentials=credentials,
-    )

@@ -2,18 +2,22 @@
 
 base   = the revision the client started from (empty for a first deploy)
 local  = what the client submits
-remote = what FC runs now (live), which also carries any newer head's changes
+remote = what FC runs now (live) — or, while another deploy holds the
+         function, the state that deploy is pushing: a deploy never races
+         one in flight, so what matters is what the function is about to be
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from service.functions import diff
 from service.functions.diff import Change, Conflict
+from service.models.deployment import Strategy
 
-Strategy = Literal["fail", "use-local", "use-remote", "merge"]
+REVISION_CONFLICT = "revision_conflict"
+DRIFT_CONFLICT = "drift_conflict"
 
 
 @dataclass(frozen=True)
@@ -27,14 +31,20 @@ class Plan:
     remote: list[Change]
     conflicts: list[Conflict]
     interrupted_deployment: str | None = None
+    # Another deployment holds the function (is pushing); its target is the remote.
+    deploying: str | None = None
 
     @property
     def behind_head(self) -> bool:
-        return self.base_revision != self.head_revision
+        """Another deploy moved the head since the base, or is moving it now."""
+        return self.base_revision != self.head_revision or self.deploying is not None
 
     @property
     def conflict_code(self) -> str:
-        return "revision_conflict" if self.behind_head else "drift_conflict"
+        """``revision_conflict`` when another deploy is the reason; ``drift_conflict``
+        when FC itself differs from what fcplane applied (or runs a function fcplane
+        never deployed)."""
+        return REVISION_CONFLICT if self.behind_head else DRIFT_CONFLICT
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +54,7 @@ class Plan:
             "drifted": self.drifted,
             "remote_missing": self.remote_missing,
             "interrupted_deployment": self.interrupted_deployment,
+            "deploying": self.deploying,
             "local_changes": [c.as_dict() for c in self.local],
             "remote_changes": [c.as_dict() for c in self.remote],
             "conflicts": [c.as_dict() for c in self.conflicts],
@@ -61,12 +72,19 @@ def make_plan(
     local: dict[str, Any],
     live: dict[str, Any] | None,
     applied: dict[str, Any] | None,
+    *,
     interrupted_deployment: str | None = None,
+    deploying: tuple[str, dict[str, Any]] | None = None,
 ) -> Plan:
-    remote = live if live is not None else {}
+    """``deploying``: the id and target state of a deployment holding the function."""
+    if deploying is not None:
+        remote = deploying[1]
+        drifted = False  # FC is in the middle of a deploy: nothing to judge yet
+    else:
+        remote = live if live is not None else {}
+        drifted = applied is not None and live != applied
     local_changes = diff.changes(base, local)
     remote_changes = diff.changes(base, remote)
-    drifted = applied is not None and live != applied
     return Plan(
         function=function,
         base_revision=base_revision,
@@ -77,33 +95,54 @@ def make_plan(
         remote=remote_changes,
         conflicts=diff.conflicts(local_changes, remote_changes),
         interrupted_deployment=interrupted_deployment,
+        deploying=deploying[0] if deploying is not None else None,
     )
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a strategy decides: push ``target``, adopt the live state, or refuse."""
+    """What a strategy decides: push ``target``, adopt the live state, or refuse.
+
+    ``discarded``: local changes the target leaves out (use-remote, merge);
+    ``overwritten``: remote changes the target replaces (use-local).
+    """
 
     action: Literal["push", "adopt", "refuse"]
     target: dict[str, Any] | None = None
     reason: str = ""
+    discarded: list[Change] = field(default_factory=list)
+    overwritten: list[Change] = field(default_factory=list)
+
+
+def _going(plan: Plan, action: Literal["push", "adopt"], target: dict[str, Any]) -> Outcome:
+    return Outcome(
+        action,
+        target=target,
+        discarded=diff.not_in(target, plan.local),
+        overwritten=diff.not_in(target, plan.remote),
+    )
 
 
 def decide(
     plan: Plan, strategy: Strategy, local: dict[str, Any], live: dict[str, Any] | None
 ) -> Outcome:
-    if strategy == "use-remote":
+    if plan.deploying is not None:
+        return Outcome(
+            "refuse",
+            reason=f"deployment {plan.deploying} is deploying this function now; re-plan "
+            "once it has finished",
+        )
+    if strategy == Strategy.USE_REMOTE:
         if live is None:
             return Outcome("refuse", reason="the function does not exist in FC: nothing to adopt")
-        return Outcome("adopt", target=live)
-    if strategy == "use-local":
-        return Outcome("push", target=local)
-    if strategy == "merge":
+        return _going(plan, "adopt", live)
+    if strategy == Strategy.USE_LOCAL:
+        return _going(plan, "push", local)
+    if strategy == Strategy.MERGE:
         if plan.conflicts:
             paths = ", ".join(c.path for c in plan.conflicts)
             return Outcome("refuse", reason=f"both sides changed {paths}; resolve and retry")
-        merged = diff.apply(live if live is not None else {}, plan.local)
-        return Outcome("push", target=merged)
+        return _going(plan, "push", diff.apply(live if live is not None else {}, plan.local))
     # fail: only a deploy on top of an unchanged head and an undrifted function.
     if plan.behind_head:
         return Outcome(
@@ -123,4 +162,4 @@ def decide(
         )
     if plan.drifted:
         return Outcome("refuse", reason="the live function differs from its applied state")
-    return Outcome("push", target=local)
+    return _going(plan, "push", local)

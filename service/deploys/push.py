@@ -14,34 +14,33 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from service.cloud.errors import FcServerError
 from service.cloud.gateway import FcGateway
 from service.deploys.recorder import note_partly_applied
 from service.functions.normalize import resets
 from service.functions.repository import FunctionRepository
 from service.functions.state import CODE, config_of, live_state, wire_config
+from service.kit.db import Database
 from service.kit.errors import DomainError, InvalidInput
 from service.models import Deployment
 
 if TYPE_CHECKING:
-    from service.deploys.service import Prepared
+    from service.deploys.engine import Prepared
 
 
 class FcPush:
     def __init__(
         self,
         gateway: FcGateway,
-        sessions: async_sessionmaker[AsyncSession],
+        db: Database,
         prepared: Prepared,
         deployment: Deployment,
     ) -> None:
         self.gateway = gateway
-        self.sessions = sessions
+        self.db = db
         self.prepared = prepared
         self.deployment = deployment
-        self.access = prepared.access
+        self.access = prepared.loaded.access
         self.name = prepared.function.name
         self.applied: list[str] = []  # the calls of this deploy that FC accepted
 
@@ -64,11 +63,17 @@ class FcPush:
             if self.applied:
                 note_partly_applied(error, self.applied)
             raise
-        self.deployment.fc_request_ids.append(readback.request_id or "")
+        self._record_ids(readback.request_id)
         return live_state(readback.body)
 
+    def _record_ids(self, *request_ids: str | None) -> None:
+        self.deployment.fc_request_ids = [
+            *self.deployment.fc_request_ids,
+            *(rid for rid in request_ids if rid),
+        ]
+
     def _accepted(self, action: str, *request_ids: str | None) -> None:
-        self.deployment.fc_request_ids.extend(rid or "" for rid in request_ids)
+        self._record_ids(*request_ids)
         self.applied.append(action)
 
     async def _update(
@@ -107,10 +112,10 @@ class FcPush:
 
     async def _code_input(self, target: dict[str, Any]) -> dict[str, Any]:
         checksum = target.get(CODE)
-        async with self.sessions() as session:
-            repo = FunctionRepository(session)
-            package = await repo.package_by_checksum(str(checksum)) if checksum else None
-            data = await repo.package_data(package.sha256) if package else None
+        data = None
+        if checksum:
+            async with self.db.read() as session:
+                data = await FunctionRepository(session).data_by_checksum(str(checksum))
         if data is None:
             raise InvalidInput(
                 "code_sha256: the code to deploy is not stored in fcplane; upload the package "

@@ -1,4 +1,9 @@
-"""Recording how a deploy ended, each outcome in one transaction with its webhook event."""
+"""Recording how a deploy ended, each outcome in one write transaction with its events.
+
+Drift the deploy saw is recorded in the same transaction as the deploy's own
+record (refused or claimed), and a deploy that replaces or adopts drift
+resolves the drift event with its own id.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,24 @@ import time
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deploys.events import emit_deployment
 from service.deploys.planner import Plan
 from service.deploys.repository import DeploymentRepository
-from service.drift.recorder import resolve_open_events
+from service.drift.service import record_drift, resolve_drift
 from service.functions import diff
 from service.functions.repository import FunctionRepository
 from service.functions.state import CODE, config_of
-from service.kit.db import write_transaction
+from service.kit.db import Database
 from service.kit.errors import Conflict, DomainError
 from service.models import Deployment, Function, Revision
 from service.models.base import utcnow
+from service.models.deployment import DeploymentKind, DeploymentStatus
+from service.models.drift import Resolution
+from service.models.function import DriftStatus
+from service.models.revision import RevisionSource
+from service.webhooks.schemas import EventType
 
 
 class IdempotencyInProgress(Conflict):
@@ -30,39 +40,64 @@ def plan_changes(shown: dict[str, Any]) -> dict[str, Any]:
     return {k: shown[k] for k in ("local_changes", "remote_changes", "conflicts", "drifted")}
 
 
-async def record_refused(
-    sessions: async_sessionmaker[AsyncSession],
-    deployment: Deployment,
-    plan: Plan,
-    shown: dict[str, Any],
+async def add_deployment(session: AsyncSession, deployment: Deployment) -> None:
+    try:
+        await DeploymentRepository(session).add(deployment)
+    except IntegrityError:
+        raise IdempotencyInProgress(
+            "a deployment with this Idempotency-Key is in progress"
+        ) from None
+
+
+async def record_seen_drift(
+    session: AsyncSession, function: Function, plan: Plan, live: dict[str, Any] | None
 ) -> None:
-    deployment.status = "conflict"
+    """Record what the plan saw of FC, when it saw drift (or the end of one)."""
+    if plan.deploying is None and (plan.drifted or function.drift_status != DriftStatus.IN_SYNC):
+        await record_drift(session, function, live, plan.interrupted_deployment)
+
+
+def refuse(deployment: Deployment, code: str, reason: str, shown: dict[str, Any]) -> None:
+    """Mark ``deployment`` (not yet written or just claimed) as refused with ``shown``."""
+    deployment.status = DeploymentStatus.CONFLICT
     deployment.finished_at = utcnow()
     deployment.duration_ms = 0
     deployment.pushed_state = None
-    async with write_transaction(sessions) as session:
-        try:
-            await DeploymentRepository(session).add(deployment)
-        except IntegrityError:
-            raise IdempotencyInProgress(
-                "a deployment with this Idempotency-Key is in progress"
-            ) from None
+    deployment.plan = shown
+    deployment.error = {"code": code, "status": 409, "detail": reason}
+
+
+async def record_refused(
+    db: Database,
+    deployment: Deployment,
+    plan: Plan,
+    live: dict[str, Any] | None,
+) -> None:
+    async with db.write() as session:
+        await add_deployment(session, deployment)
+        function = await FunctionRepository(session).get_for_update(deployment.function_id)
+        if function is not None:
+            await record_seen_drift(session, function, plan, live)
         await emit_deployment(
-            session, "deploy.conflict", plan.function, deployment, **plan_changes(shown)
+            session,
+            EventType.DEPLOY_CONFLICT,
+            plan.function,
+            deployment,
+            **plan_changes(deployment.plan or {}),
         )
 
 
 async def record_failed(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
     deployment: Deployment,
     function: str,
     error: DomainError,
     started: float,
 ) -> None:
-    async with write_transaction(sessions) as session:
+    async with db.write() as session:
         await DeploymentRepository(session).finish(
             deployment,
-            status="failed",
+            status=DeploymentStatus.FAILED,
             finished_at=utcnow(),
             duration_ms=int((time.monotonic() - started) * 1000),
             fc_request_ids=list(deployment.fc_request_ids)
@@ -77,7 +112,7 @@ async def record_failed(
         )
         await FunctionRepository(session).release(deployment.function_id, deployment.id)
         await emit_deployment(
-            session, "deploy.failed", function, deployment, error=deployment.error
+            session, EventType.DEPLOY_FAILED, function, deployment, error=deployment.error
         )
     error.extra.setdefault("deployment_id", deployment.id)
 
@@ -96,19 +131,32 @@ def note_partly_applied(error: DomainError, applied: list[str]) -> None:
     )
 
 
+def _source(deployment: Deployment, adopted: bool) -> tuple[RevisionSource, Resolution]:
+    if adopted:
+        return RevisionSource.USE_REMOTE, Resolution.USE_REMOTE
+    if deployment.kind == DeploymentKind.ROLLBACK:
+        return RevisionSource.ROLLBACK, Resolution.ROLLBACK
+    return RevisionSource.DEPLOY, Resolution.DEPLOY
+
+
 async def record_succeeded(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
     deployment: Deployment,
     new_state: dict[str, Any],
-    sha: str | None,
     started: float,
-    source: str,
+    *,
+    sha: str | None,
+    adopted: bool,
 ) -> Revision:
-    """Move head and applied state; ``deployment`` is updated in place; the new revision."""
-    async with write_transaction(sessions) as session:
+    """Move head and applied state; ``deployment`` is updated in place; the new revision.
+
+    ``sha``: the package of the new state's code (None: look it up by checksum).
+    """
+    source, resolution = _source(deployment, adopted)
+    async with db.write() as session:
         functions = FunctionRepository(session)
-        function = await session.get(Function, deployment.function_id, with_for_update=True)
-        assert function is not None
+        function = await functions.get_for_update(deployment.function_id)
+        assert function is not None  # the claim keeps it from being removed
         number = function.head_revision + 1
         changes = [c.as_dict() for c in diff.changes(function.applied_state or {}, new_state)]
         revision = await functions.add_revision(
@@ -117,34 +165,37 @@ async def record_succeeded(
                 number=number,
                 config=config_of(new_state),
                 code_checksum=new_state.get(CODE),
-                code_sha256=sha,
+                code_sha256=sha or await functions.sha256_by_checksum(new_state.get(CODE)),
                 source=source,
                 message=deployment.message,
                 created_by=deployment.created_by,
             )
         )
         # Only a drifted (or missing) function has an open drift event to resolve.
-        if function.drift_status != "in_sync":
-            await resolve_open_events(
-                session, function, "use-remote" if source == "use-remote" else "deploy"
-            )
+        if function.drift_status != DriftStatus.IN_SYNC:
+            await resolve_drift(session, function, resolution, deployment.id)
+        now = utcnow()
         function.head_revision = number
         function.applied_state = new_state
-        function.applied_at = utcnow()
-        function.drift_status = "in_sync"
-        function.drift_checked_at = utcnow()
-        function.deploying_id = None
-        function.deploy_lease_until = None
+        function.applied_at = function.drift_checked_at = now
+        function.drift_status = DriftStatus.IN_SYNC
+        function.deploying_id = function.deploy_lease_until = None
         await DeploymentRepository(session).finish(
             deployment,
-            status="succeeded",
+            status=DeploymentStatus.SUCCEEDED,
             to_revision=number,
-            finished_at=utcnow(),
+            finished_at=now,
             duration_ms=int((time.monotonic() - started) * 1000),
             fc_request_ids=list(deployment.fc_request_ids),
             pushed_state=None,
         )
         await emit_deployment(
-            session, "deploy.succeeded", function.name, deployment, changes=changes
+            session,
+            EventType.DEPLOY_SUCCEEDED,
+            function.name,
+            deployment,
+            changes=changes,
+            discarded_changes=deployment.discarded_changes or [],
+            overwritten_changes=deployment.overwritten_changes or [],
         )
     return revision

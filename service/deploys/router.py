@@ -3,11 +3,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
-from service.deploys import flows
-from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import (
     DeploymentOut,
     DeployRequest,
@@ -15,22 +13,21 @@ from service.deploys.schemas import (
     PlanRequest,
     RollbackRequest,
 )
-from service.deploys.service import DeployService
-from service.functions.repository import FunctionRepository
+from service.deploys.service import REPLAYED_HEADER, DeployService
 from service.functions.router import NamePath
-from service.kit.errors import NotFound
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import StateDep
+from service.state import app_state
 
 router = APIRouter(tags=["deployments"], responses=problems(401, 403, 422))
 
 IdPath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
 
 
-async def _service(state: StateDep) -> DeployService:
+async def _service(request: Request) -> DeployService:
+    state = app_state(request)
     return DeployService(
-        state.sessions,
+        state.db,
         state.secret_box,
         state.gateway,
         timedelta(seconds=state.settings.deploy_lease_seconds),
@@ -44,13 +41,17 @@ Deploys = Annotated[DeployService, Depends(_service)]
 async def plan_function(
     name: NamePath, body: PlanRequest, principal: DeployPrincipal, deploys: Deploys
 ) -> PlanOut:
-    """What a deploy would change, locally and remotely, and where they conflict."""
-    return await flows.plan(deploys, name, body, principal.name)
+    """What a deploy would change, locally and remotely, and where they conflict.
+
+    Drift the plan sees is recorded (a drift event opened or updated, `drift.opened`
+    sent), as a drift check would.
+    """
+    return await deploys.plan(name, body, principal.name)
 
 
 @router.get("/v1/plans/{plan_id}", response_model=PlanOut, responses=problems(404))
 async def get_plan(plan_id: IdPath, _: ReadPrincipal, deploys: Deploys) -> PlanOut:
-    return await flows.saved_plan(deploys, plan_id)
+    return await deploys.saved_plan(plan_id)
 
 
 @router.post(
@@ -63,32 +64,55 @@ async def apply_plan(
     plan_id: IdPath, principal: DeployPrincipal, deploys: Deploys
 ) -> DeploymentOut:
     """Deploy a saved plan; 409 `stale_plan` when the head, applied or live state moved."""
-    return flows.present_deployment(await flows.apply_plan(deploys, plan_id, principal.name))
+    return DeploymentOut.model_validate(await deploys.apply_plan(plan_id, principal.name))
 
 
 @router.post(
     "/v1/functions/{name}/deployments",
     status_code=status.HTTP_201_CREATED,
     response_model=DeploymentOut,
-    responses=problems(404, 409, 428, 502),
+    responses={
+        201: {
+            "headers": {
+                REPLAYED_HEADER: {
+                    "description": "`true` when this is the stored result of an earlier request "
+                    "with the same Idempotency-Key and body (errors are replayed too).",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            }
+        },
+        **problems(404, 409, 428, 502),
+    },
 )
 async def create_deployment(
     name: NamePath,
     body: DeployRequest,
     principal: DeployPrincipal,
     deploys: Deploys,
+    response: Response,
     idempotency_key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
+            min_length=1,
             max_length=200,
-            description="Retries with the same key return the first result and never deploy twice.",
+            description="A retry with the same key and the same body returns the first result "
+            "(header `Idempotent-Replayed: true`) and never deploys twice; the same key with a "
+            "different body is refused with 422 `idempotency_key_reused`.",
         ),
     ] = None,
 ) -> DeploymentOut:
-    """Deploy a config (and code) on top of `base_revision` with the given strategy."""
-    deployed = await flows.deploy(deploys, name, body, principal.name, idempotency_key)
-    return flows.present_deployment(deployed)
+    """Deploy a config (and code) on top of `base_revision` with the given strategy.
+
+    409 `revision_conflict`: another deploy moved the head since `base_revision`, or is
+    deploying now (then with `Retry-After`); the plan's `remote_changes` are that deploy's
+    change. 409 `drift_conflict`: FC itself differs from what fcplane applied (a console
+    edit). Both carry the plan under `plan`.
+    """
+    deployment, replayed = await deploys.deploy(name, body, principal.name, idempotency_key)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return DeploymentOut.model_validate(deployment)
 
 
 @router.post(
@@ -101,7 +125,7 @@ async def rollback_function(
     name: NamePath, body: RollbackRequest, principal: DeployPrincipal, deploys: Deploys
 ) -> DeploymentOut:
     """Deploy an earlier revision as a new head, under the same conflict rules."""
-    return flows.present_deployment(await flows.rollback(deploys, name, body, principal.name))
+    return DeploymentOut.model_validate(await deploys.rollback(name, body, principal.name))
 
 
 @router.get(
@@ -110,16 +134,10 @@ async def rollback_function(
 async def list_deployments(
     name: NamePath, _: ReadPrincipal, deploys: Deploys, page: PageDep
 ) -> Page[DeploymentOut]:
-    async with deploys.sessions() as session:
-        function = await FunctionRepository(session).by_name(name)
-        if function is None:
-            raise NotFound(f"function '{name}' is not managed by fcplane")
-        rows = await DeploymentRepository(session).page(
-            function.id, page.after_str(), page.limit + 1
-        )
-        items, cursor = page.trim(rows, key=lambda d: d.id)
-        shown = await flows.load_presentable(session, items)
-    return Page(items=[flows.present_deployment(d) for d in shown], next_cursor=cursor)
+    """Newest first."""
+    rows = await deploys.deployments(name, page.after_str(), page.limit + 1)
+    items, cursor = page.trim(rows, key=lambda d: d.id)
+    return Page(items=[DeploymentOut.model_validate(d) for d in items], next_cursor=cursor)
 
 
 @router.get(
@@ -128,9 +146,4 @@ async def list_deployments(
 async def get_deployment(
     deployment_id: IdPath, _: ReadPrincipal, deploys: Deploys
 ) -> DeploymentOut:
-    async with deploys.sessions() as session:
-        deployment = await DeploymentRepository(session).get(deployment_id)
-        if deployment is None:
-            raise NotFound(f"no deployment {deployment_id}")
-        (shown,) = await flows.load_presentable(session, [deployment])
-    return flows.present_deployment(shown)
+    return DeploymentOut.model_validate(await deploys.deployment(deployment_id))

@@ -1,19 +1,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
 
 from service.functions.schemas import FunctionConfig, RevisionOut, Sha256
+from service.models.deployment import DeploymentKind, DeploymentStatus, Strategy
 
-StrategyField = Literal["fail", "use-local", "use-remote", "merge"]
+STRATEGY_DESCRIPTION = (
+    "What to do when the function changed since base_revision: `fail` (409 with the plan), "
+    "`use-local` (deploy this config anyway, overwriting the remote changes), `use-remote` "
+    "(adopt what FC runs as a new revision; this request's changes are discarded), `merge` "
+    "(both sides' non-conflicting changes; 409 on a real conflict)."
+)
 
 
 class DeployRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    config: FunctionConfig = Field(default_factory=FunctionConfig)
+    config: FunctionConfig = Field(
+        default_factory=FunctionConfig,
+        description="The full desired config, not a patch: a field left out means FC's "
+        "default (the plan shows what that changes).",
+    )
     code_sha256: Sha256 | None = Field(
         None, description="Uploaded code package to deploy; omitted: keep the base's code."
     )
@@ -24,9 +34,7 @@ class DeployRequest(BaseModel):
         description="The revision this change started from; required once the function has "
         "revisions (0 or omitted for a function never deployed).",
     )
-    strategy: StrategyField = Field(
-        "fail", description="What to do when the function changed since base_revision."
-    )
+    strategy: Strategy = Field(Strategy.FAIL, description=STRATEGY_DESCRIPTION)
     message: str | None = Field(None, max_length=2000)
 
 
@@ -39,16 +47,18 @@ class RollbackRequest(BaseModel):
 
     to_revision: int = Field(ge=1, le=2**31 - 1)
     base_revision: int | None = Field(None, ge=0, le=2**31 - 1)
-    strategy: StrategyField = "fail"
+    strategy: Strategy = Field(Strategy.FAIL, description=STRATEGY_DESCRIPTION)
     message: str | None = Field(None, max_length=2000)
 
 
 class DeploymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
-    function: str
-    status: Literal["in_progress", "succeeded", "failed", "conflict", "interrupted"]
-    kind: str
-    strategy: str
+    function: str = Field(validation_alias=AliasPath("function", "name"))
+    status: DeploymentStatus
+    kind: DeploymentKind
+    strategy: Strategy
     base_revision: int | None
     from_revision: int
     to_revision: int | None
@@ -59,9 +69,30 @@ class DeploymentOut(BaseModel):
     duration_ms: int | None
     fc_request_ids: list[str]
     error: dict[str, Any] | None
+    discarded_changes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Local changes of the request this deployment did not apply (use-remote "
+        "adopts FC's state instead; merge leaves a change out only when FC already has it "
+        "differently): `{path, base, value}` each.",
+    )
+    overwritten_changes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Remote changes (console edits, another deploy) this deployment replaced "
+        "(use-local): `{path, base, value}` each.",
+    )
     revision: RevisionOut | None = Field(
         None, description="The revision this deployment created (use-remote: the adopted config)."
     )
+
+    @field_validator("discarded_changes", "overwritten_changes", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @field_validator("fc_request_ids", mode="before")
+    @classmethod
+    def _only_ids(cls, value: Any) -> Any:
+        return [rid for rid in value or [] if rid]
 
 
 class PlanOut(BaseModel):
@@ -71,9 +102,14 @@ class PlanOut(BaseModel):
     function: str
     base_revision: int
     head_revision: int
-    drifted: bool
+    drifted: bool = Field(description="FC differs from what fcplane last applied.")
     remote_missing: bool
     interrupted_deployment: str | None
+    deploying: str | None = Field(
+        None,
+        description="Another deployment holds the function: the remote changes are what it "
+        "is deploying; a deploy now is refused with 409 and Retry-After.",
+    )
     local_changes: list[dict[str, Any]]
     remote_changes: list[dict[str, Any]]
     conflicts: list[dict[str, Any]]

@@ -1,302 +1,235 @@
-"""Deploys with optimistic concurrency.
-
-A deploy runs in three short transactions around the FC calls, never holding a
-database transaction open while FC works:
-
-1. claim   — record the deployment as in progress and take the function's claim
-             (conditional UPDATE on the head and the claim), so exactly one of
-             several racing deploys talks to FC;
-2. FC      — make FC run the target state and read it back (push.py);
-3. record  — new revision from the read-back, move head and applied state,
-             release the claim; or, when FC refused, record the failure.
-
-A process that dies between 2 and 3 leaves the claim to expire: the pushed
-change then shows up as drift attributed to that deployment. A push that fails
-part-way records a failed deployment that names what FC had applied (push.py).
-"""
+"""Deploys as the API offers them: plan, deploy (idempotent), apply a saved plan, roll back,
+and the deployment history. The stages of one deploy are the engine's (engine.py)."""
 
 from __future__ import annotations
 
-import time
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
-from service.cloud.access import FcAccess
-from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
-from service.deploys.events import emit_deployment
-from service.deploys.planner import Plan, Strategy, decide, make_plan
-from service.deploys.push import FcPush
-from service.deploys.recorder import (
-    IdempotencyInProgress,
-    plan_changes,
-    record_failed,
-    record_refused,
-    record_succeeded,
-)
+from service.deploys.engine import DeployConflict, DeployEngine, Prepared
+from service.deploys.recorder import IdempotencyInProgress
 from service.deploys.repository import DeploymentRepository
-from service.deploys.schemas import DeployRequest
+from service.deploys.schemas import DeployRequest, PlanOut, PlanRequest, RollbackRequest
+from service.functions import diff
 from service.functions.repository import FunctionRepository
-from service.functions.service import FunctionService, revision_state
-from service.functions.state import CODE, live_state, state_of
+from service.functions.service import existing
 from service.kit.crypto import SecretBox
-from service.kit.db import write_transaction
-from service.kit.errors import Conflict, DomainError, InvalidInput, NotFound, PreconditionRequired
-from service.models import Account, Deployment, Function, Revision
-from service.models.base import utcnow
+from service.kit.db import Database
+from service.kit.errors import Conflict, DomainError, InvalidInput, NotFound
+from service.models import Deployment, Function, Revision, SavedPlan
+from service.models.deployment import DeploymentKind, DeploymentStatus
+
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-class DeployConflict(Conflict):
-    """409 carrying the plan; ``code`` is revision_conflict or drift_conflict."""
-
-    def __init__(
-        self,
-        plan: Plan,
-        reason: str,
-        deployment_id: str | None = None,
-        shown: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(reason, plan=shown or plan.as_dict(), deployment_id=deployment_id)
-        self.code = plan.conflict_code
+class StalePlan(Conflict):
+    code, title = "stale_plan", "The plan is stale"
 
 
-@dataclass(frozen=True)
-class Deployed:
-    """A deployment as it ended, with what presenting it needs (no further lookups)."""
-
-    deployment: Deployment
-    function: str
-    revision: Revision | None = None
+class IdempotencyKeyReused(InvalidInput):
+    code, title = "idempotency_key_reused", "Idempotency-Key reused"
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """Everything a deploy decided before talking to FC."""
+def request_fingerprint(name: str, request: DeployRequest) -> str:
+    """What a retry with the same Idempotency-Key must send again."""
+    body = {"function": name, "request": request.model_dump(mode="json")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
-    function: Function
-    account: Account
-    access: FcAccess
-    plan: Plan
-    local: dict[str, Any]
-    live: dict[str, Any] | None
-    code_sha256: str | None
-    live_arn: str | None = None  # FC's tag API names the function by its ARN
+
+def _presented(deployment: Deployment, function: Function, revision: Revision | None) -> Deployment:
+    """Attach what the response shows, without a session (and without marking changes)."""
+    set_committed_value(deployment, "function", function)
+    set_committed_value(deployment, "revision", revision)
+    return deployment
+
+
+def _replay(deployment: Deployment) -> None:
+    """Raise what the first attempt with this Idempotency-Key answered, if it was an error."""
+    replayed = {REPLAYED_HEADER: "true"}
+    if deployment.status == DeploymentStatus.IN_PROGRESS:
+        error: DomainError = IdempotencyInProgress(
+            "the deployment with this Idempotency-Key is still in progress",
+            deployment_id=deployment.id,
+        )
+        error.headers["Retry-After"] = "1"
+        raise error
+    stored = deployment.error or {}
+    if deployment.status == DeploymentStatus.CONFLICT:
+        error = Conflict(
+            str(stored.get("detail", "deploy refused")) + " (replayed for this Idempotency-Key)",
+            plan=deployment.plan,
+            deployment_id=deployment.id,
+        )
+        error.code = str(stored.get("code", "revision_conflict"))
+    elif deployment.status in (DeploymentStatus.FAILED, DeploymentStatus.INTERRUPTED):
+        error = DomainError(
+            str(stored.get("detail", "deployment failed")), deployment_id=deployment.id
+        )
+        error.status = int(stored.get("status", 502))
+        error.code = str(stored.get("code", "deploy_failed"))
+    else:
+        return
+    error.headers.update(replayed)
+    raise error
 
 
 class DeployService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        box: SecretBox,
-        gateway: FcGateway,
-        lease: timedelta,
-    ) -> None:
-        self.sessions = sessions
-        self.box = box
-        self.gateway = gateway
-        self.lease = lease
+    def __init__(self, db: Database, box: SecretBox, gateway: FcGateway, lease: timedelta) -> None:
+        self.db = db
+        self.engine = DeployEngine(db, box, gateway, lease)
 
-    def _functions(self, session: AsyncSession) -> FunctionService:
-        return FunctionService(FunctionRepository(session), self.box, self.gateway)
-
-    # -- planning ----------------------------------------------------------
-
-    async def prepare(
-        self,
-        session: AsyncSession,
-        name: str,
-        request: DeployRequest,
-        local_override: tuple[dict[str, Any], str | None] | None = None,
-    ) -> Prepared:
-        functions = self._functions(session)
-        found = await functions.functions.for_deploy(name, request.base_revision)
-        if found is None:
-            raise NotFound(f"function '{name}' is not managed by fcplane", function=name)
-        function, account, revision = found
-        head = function.head_revision
-        base_number = request.base_revision
-        if base_number is None:
-            if head > 0:
-                raise PreconditionRequired(
-                    f"base_revision is required: function '{name}' is at revision {head}",
-                    head_revision=head,
-                )
-            base_number = 0
-        if base_number > head:
-            raise InvalidInput(
-                f"base_revision: function '{name}' has no revision {base_number} (head is {head})",
-                field="base_revision",
+    async def plan(self, name: str, request: PlanRequest, author: str | None) -> PlanOut:
+        prepared = await self.engine.prepare(name, request)
+        await self.engine.record_observation(prepared)
+        body: dict[str, Any] = prepared.plan.as_dict()
+        if request.save:
+            saved = SavedPlan(
+                id=str(uuid.uuid4()),
+                function_id=prepared.function.id,
+                request=request.model_dump(mode="json", exclude={"save"}),
+                plan=body,
+                head_revision=prepared.plan.head_revision,
+                applied_fingerprint=diff.fingerprint(prepared.function.applied_state),
+                live_fingerprint=diff.fingerprint(prepared.live),
+                created_by=author,
             )
-        base: dict[str, Any] = {}
-        base_sha: str | None = None
-        if base_number > 0:
-            if revision is None:
-                raise InvalidInput(
-                    f"base_revision: function '{name}' has no revision {base_number}",
-                    field="base_revision",
-                )
-            base, base_sha = revision_state(revision), revision.code_sha256
-        if local_override is not None:
-            local, code_sha = local_override
-        else:
-            local, code_sha = await self._local_state(session, request, base, base_sha)
-        access = functions.access(account)
-        live, live_arn = await self._live(access, function.name)
-        plan = make_plan(
-            name,
-            base_number,
-            head,
-            base,
-            local,
-            live,
-            function.applied_state,
-            interrupted_deployment=self._interrupted(function),
-        )
-        return Prepared(function, account, access, plan, local, live, code_sha, live_arn)
-
-    async def _local_state(
-        self,
-        session: AsyncSession,
-        request: DeployRequest,
-        base: dict[str, Any],
-        base_sha: str | None,
-    ) -> tuple[dict[str, Any], str | None]:
-        if request.code_sha256 is None:
-            checksum, sha = base.get(CODE), base_sha
-        else:
-            package = await FunctionRepository(session).package(request.code_sha256)
-            if package is None:
-                raise InvalidInput(
-                    f"code_sha256: no code package {request.code_sha256}; upload it with "
-                    "PUT /v1/code-packages/{sha256} first",
-                    field="code_sha256",
-                )
-            checksum, sha = package.checksum, package.sha256
-        return state_of(request.config.wire(), checksum), sha
-
-    async def _live(self, access: FcAccess, name: str) -> tuple[dict[str, Any] | None, str | None]:
-        """The live state and the function's ARN; (None, None) when FC has no such function."""
-        try:
-            result = await self.gateway.get_function(access, name)
-        except FcNotFound:
-            return None, None
-        arn = result.body.get("functionArn")
-        return live_state(result.body), str(arn) if arn else None
-
-    @staticmethod
-    def _interrupted(function: Function) -> str | None:
-        if function.deploying_id and (
-            function.deploy_lease_until is None or function.deploy_lease_until <= utcnow()
-        ):
-            return function.deploying_id
-        return None
-
-    # -- deploying ---------------------------------------------------------
+            async with self.db.write() as session:
+                await DeploymentRepository(session).add_plan(saved)
+            body["id"] = saved.id
+        return PlanOut(**body)
 
     async def deploy(
         self,
-        prepared: Prepared,
-        strategy: Strategy,
+        name: str,
+        request: DeployRequest,
         author: str | None,
-        message: str | None,
         idempotency_key: str | None,
-        kind: str = "deploy",
-    ) -> Deployed:
-        plan = prepared.plan
-        shown = plan.as_dict()
-        outcome = decide(plan, strategy, prepared.local, prepared.live)
-        deployment = Deployment(
-            id=str(uuid.uuid4()),
-            function_id=prepared.function.id,
-            status="in_progress",
-            strategy=strategy,
-            kind=kind,
-            base_revision=plan.base_revision,
-            from_revision=plan.head_revision,
-            created_by=author,
-            message=message,
-            started_at=utcnow(),
-            fc_request_ids=[],
-            plan=shown,
+    ) -> tuple[Deployment, bool]:
+        """The deployment, and whether it is a replay of an earlier request with the key."""
+        fingerprint = request_fingerprint(name, request) if idempotency_key else None
+        if idempotency_key:
+            async with self.db.read() as session:
+                earlier = await DeploymentRepository(session).by_function_and_key(
+                    name, idempotency_key
+                )
+            if earlier is not None:
+                if earlier.request_fingerprint not in (None, fingerprint):
+                    raise IdempotencyKeyReused(
+                        "Idempotency-Key: this key was used for a different request to this "
+                        "function; use a new key for a new request",
+                        field="Idempotency-Key",
+                        deployment_id=earlier.id,
+                    )
+                _replay(earlier)
+                return earlier, True
+        prepared = await self.engine.prepare(name, request)
+        return await self._run(prepared, request, author, idempotency_key, fingerprint), False
+
+    async def _run(
+        self,
+        prepared: Prepared,
+        request: DeployRequest,
+        author: str | None,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+        kind: DeploymentKind = DeploymentKind.DEPLOY,
+        message: str | None = None,
+    ) -> Deployment:
+        deployment, revision = await self.engine.run(
+            prepared,
+            request.strategy,
+            author=author,
+            message=message or request.message,
             idempotency_key=idempotency_key,
-            pushed_state=outcome.target,
+            fingerprint=fingerprint,
+            kind=kind,
         )
-        if outcome.action == "refuse":
-            await record_refused(self.sessions, deployment, plan, shown)
-            raise DeployConflict(plan, outcome.reason, deployment.id, shown)
-        await self._claim(deployment, plan, shown)
-        started = time.monotonic()
-        try:
-            if outcome.action == "adopt":
-                assert outcome.target is not None
-                new_state, sha = outcome.target, await self._sha_for(outcome.target[CODE])
-            else:
-                assert outcome.target is not None
-                new_state = await FcPush(self.gateway, self.sessions, prepared, deployment).run(
-                    outcome.target
-                )
-                sha = (
-                    prepared.code_sha256
-                    if new_state.get(CODE) == outcome.target.get(CODE)
-                    else await self._sha_for(new_state.get(CODE))
-                )
-        except DomainError as error:
-            await record_failed(self.sessions, deployment, plan.function, error, started)
-            raise
-        revision = await record_succeeded(
-            self.sessions,
-            deployment,
-            new_state,
-            sha,
-            started,
-            source="use-remote"
-            if outcome.action == "adopt"
-            else ("rollback" if kind == "rollback" else "deploy"),
+        return _presented(deployment, prepared.function, revision)
+
+    async def saved_plan(self, plan_id: str) -> PlanOut:
+        async with self.db.read() as session:
+            saved = await DeploymentRepository(session).plan(plan_id)
+        if saved is None:
+            raise NotFound(f"no plan {plan_id}")
+        return PlanOut(**saved.plan, id=saved.id)
+
+    async def apply_plan(self, plan_id: str, author: str | None) -> Deployment:
+        async with self.db.read() as session:
+            saved = await DeploymentRepository(session).plan(plan_id)
+            function = await FunctionRepository(session).get(saved.function_id) if saved else None
+        if saved is None or function is None:
+            raise NotFound(f"no plan {plan_id}")
+        if saved.applied_deployment_id:
+            raise StalePlan(
+                f"plan {plan_id} was already applied", deployment_id=saved.applied_deployment_id
+            )
+        request = DeployRequest.model_validate(saved.request)
+        prepared = await self.engine.prepare(function.name, request)
+        moved = [
+            what
+            for what, same in (
+                ("head revision", prepared.plan.head_revision == saved.head_revision),
+                (
+                    "applied state",
+                    diff.fingerprint(prepared.function.applied_state) == saved.applied_fingerprint,
+                ),
+                ("live state", diff.fingerprint(prepared.live) == saved.live_fingerprint),
+                ("deploy in progress", prepared.plan.deploying is None),
+            )
+            if not same
+        ]
+        if moved:
+            raise StalePlan(
+                f"the {' and '.join(moved)} changed since the plan was made; plan again",
+                plan=prepared.plan.as_dict(),
+            )
+        deployed = await self._run(prepared, request, author, kind=DeploymentKind.APPLY)
+        async with self.db.write() as session:
+            row = await DeploymentRepository(session).plan(plan_id)
+            if row is not None:
+                row.applied_deployment_id = deployed.id
+        return deployed
+
+    async def rollback(self, name: str, request: RollbackRequest, author: str | None) -> Deployment:
+        async with self.db.read() as session:
+            functions = FunctionRepository(session)
+            function = await existing(functions, name)
+            target = await functions.revision(function.id, request.to_revision)
+        if target is None:
+            raise NotFound(
+                f"function '{name}' has no revision {request.to_revision}",
+                revision=request.to_revision,
+            )
+        deploy_request = DeployRequest(
+            base_revision=request.base_revision, strategy=request.strategy
         )
-        return Deployed(deployment, plan.function, revision)
+        prepared = await self.engine.prepare(name, deploy_request, local_override=target)
+        return await self._run(
+            prepared,
+            deploy_request,
+            author,
+            kind=DeploymentKind.ROLLBACK,
+            message=request.message or f"rollback to revision {request.to_revision}",
+        )
 
-    async def _claim(self, deployment: Deployment, plan: Plan, shown: dict[str, Any]) -> None:
-        now = utcnow()
-        async with write_transaction(self.sessions) as session:
-            repo = DeploymentRepository(session)
-            try:
-                await repo.add(deployment)
-            except IntegrityError:
-                raise IdempotencyInProgress(
-                    "a deployment with this Idempotency-Key is in progress"
-                ) from None
-            claimed = await FunctionRepository(session).claim(
-                deployment.function_id, plan.head_revision, deployment.id, now, now + self.lease
-            )
-            if claimed and plan.interrupted_deployment:
-                # The claim taken over was a dead deploy's: record it as interrupted
-                # here too, not only when a drift check happens to come first.
-                await repo.mark_interrupted(plan.interrupted_deployment)
-            if not claimed:
-                deployment.status = "conflict"
-                deployment.finished_at = utcnow()
-                deployment.pushed_state = None
-                deployment.error = {"reason": "another deployment holds the function"}
-                await emit_deployment(
-                    session, "deploy.conflict", plan.function, deployment, **plan_changes(shown)
-                )
-        if deployment.status == "conflict":
-            raise DeployConflict(
-                plan,
-                "another deployment of this function is in progress or just finished; "
-                "re-plan from the new head",
-                deployment.id,
-                shown,
-            )
+    async def deployments(self, name: str, after: str | None, limit: int) -> list[Deployment]:
+        async with self.db.read() as session:
+            function = await existing(FunctionRepository(session), name)
+            return await DeploymentRepository(session).page(function.id, after, limit)
 
-    async def _sha_for(self, checksum: str | None) -> str | None:
-        if not checksum:
-            return None
-        async with self.sessions() as session:
-            package = await FunctionRepository(session).package_by_checksum(checksum)
-            return package.sha256 if package else None
+    async def deployment(self, deployment_id: str) -> Deployment:
+        async with self.db.read() as session:
+            found = await DeploymentRepository(session).presentable(deployment_id)
+        if found is None:
+            raise NotFound(f"no deployment {deployment_id}")
+        return found
+
+
+__all__ = ["REPLAYED_HEADER", "DeployConflict", "DeployService", "StalePlan"]

@@ -1,42 +1,27 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
-from service.drift.repository import DriftRepository
 from service.drift.schemas import DriftCheckOut, DriftEventOut, DriftScanOut
 from service.drift.service import DriftService
 from service.functions.router import NamePath
-from service.kit.errors import NotFound
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import SessionDep, StateDep
-from service.models import DriftEvent
+from service.models.drift import DriftEventStatus
+from service.state import app_state
 
 router = APIRouter(tags=["drift"], responses=problems(401, 403, 422))
 
 
-async def _service(state: StateDep) -> DriftService:
-    return DriftService(state.sessions, state.secret_box, state.gateway)
+async def _service(request: Request) -> DriftService:
+    state = app_state(request)
+    return DriftService(state.db, state.secret_box, state.gateway)
 
 
 Drift = Annotated[DriftService, Depends(_service)]
-
-
-def present(event: DriftEvent, function: str) -> DriftEventOut:
-    return DriftEventOut(
-        id=event.id,
-        function=function,
-        status=event.status,
-        changes=event.changes,
-        deployment_id=event.deployment_id,
-        opened_at=event.opened_at,
-        updated_at=event.updated_at,
-        resolved_at=event.resolved_at,
-        resolution=event.resolution,
-    )
 
 
 @router.post(
@@ -44,41 +29,35 @@ def present(event: DriftEvent, function: str) -> DriftEventOut:
 )
 async def check_function(name: NamePath, _: DeployPrincipal, drift: Drift) -> DriftCheckOut:
     """Compare the live function with its applied state now; opens or resolves drift events."""
-    result = await drift.check(name)
-    return DriftCheckOut(
-        function=result.function,
-        drifted=result.drifted,
-        changes=result.changes,
-        event_id=result.event_id,
-        interrupted_deployment=result.interrupted_deployment,
-    )
+    return DriftCheckOut.model_validate(await drift.check(name))
 
 
 @router.post("/v1/drift-checks", response_model=DriftScanOut)
-async def check_all(_: DeployPrincipal, drift: Drift, state: StateDep) -> DriftScanOut:
+async def check_all(_: DeployPrincipal, drift: Drift, request: Request) -> DriftScanOut:
     """Check every managed function (bounded concurrency, FC throttling honoured)."""
-    return DriftScanOut(**await drift.check_all(state.settings.drift_scan_concurrency))
+    concurrency = app_state(request).settings.drift_scan_concurrency
+    return DriftScanOut(**await drift.check_all(concurrency))
 
 
 @router.get("/v1/drift-events", response_model=Page[DriftEventOut])
 async def list_events(
     _: ReadPrincipal,
-    session: SessionDep,
+    drift: Drift,
     page: PageDep,
-    function: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    function: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Only events of this function."),
+    ] = None,
+    status: Annotated[DriftEventStatus | None, Query()] = None,
 ) -> Page[DriftEventOut]:
     """Newest first."""
-    rows = await DriftRepository(session).page(function, status, page.after_int(), page.limit + 1)
-    items, cursor = page.trim(rows, key=lambda row: row[0].id)
-    return Page(items=[present(e, n) for e, n in items], next_cursor=cursor)
+    rows = await drift.events(function, status, page.after_int(), page.limit + 1)
+    items, cursor = page.trim(rows, key=lambda event: event.id)
+    return Page(items=[DriftEventOut.model_validate(e) for e in items], next_cursor=cursor)
 
 
 @router.get("/v1/drift-events/{event_id}", response_model=DriftEventOut, responses=problems(404))
 async def get_event(
-    event_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: ReadPrincipal, session: SessionDep
+    event_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: ReadPrincipal, drift: Drift
 ) -> DriftEventOut:
-    found = await DriftRepository(session).get(event_id)
-    if found is None:
-        raise NotFound(f"no drift event {event_id}")
-    return present(*found)
+    return DriftEventOut.model_validate(await drift.event(event_id))

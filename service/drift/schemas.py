@@ -3,16 +3,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
+
+from service.models.drift import DriftEventStatus, Resolution
 
 
 class DriftCheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     function: str
     drifted: bool
     changes: list[dict[str, Any]]
     event_id: int | None = None
     interrupted_deployment: str | None = Field(
         None, description="A deployment that pushed to FC but died before recording it."
+    )
+    deploying: str | None = Field(
+        None,
+        description="A deployment holding the function right now: its change is not drift, "
+        "so the live state was not judged (check again when it has finished).",
     )
 
 
@@ -23,12 +32,22 @@ class DriftScanOut(BaseModel):
 
 
 class DriftEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
-    function: str
-    status: str
+    function: str = Field(validation_alias=AliasPath("function", "name"))
+    status: DriftEventStatus
     changes: list[dict[str, Any]]
-    deployment_id: str | None
+    deployment_id: str | None = Field(
+        description="A deployment that died after pushing to FC, when its change is the drift."
+    )
     opened_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
-    resolution: str | None
+    resolution: Resolution | None = Field(
+        description="in-sync (FC went back), deploy, use-remote or rollback (a deployment "
+        "replaced or adopted the drifted state)."
+    )
+    resolved_by_deployment_id: str | None = Field(
+        description="The deployment that ended the drift (deploy, use-remote, rollback)."
+    )

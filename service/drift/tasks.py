@@ -8,21 +8,21 @@ from typing import Any
 
 from service.drift.service import DriftService
 from service.jobs.context import WorkerContext
-from service.kit.state import AppState
+from service.state import AppState
 
 log = logging.getLogger(__name__)
 
 
 async def scan_drift(ctx: WorkerContext) -> dict[str, Any]:
     settings = ctx["settings"]
-    service = DriftService(ctx["sessions"], ctx["secret_box"], ctx["gateway"])
+    service = DriftService(ctx["db"], ctx["secret_box"], ctx["gateway"])
     return await service.check_all(settings.drift_scan_concurrency)
 
 
 async def run_scheduled_scans(state: AppState) -> None:
     """In-process schedule for the embedded default (no Redis)."""
     interval = state.settings.drift_scan_interval_seconds
-    service = DriftService(state.sessions, state.secret_box, state.gateway)
+    service = DriftService(state.db, state.secret_box, state.gateway)
     while True:
         await asyncio.sleep(interval)
         try:

@@ -117,6 +117,23 @@ def apply(state: dict[str, Any], to_apply: list[Change]) -> dict[str, Any]:
     return result
 
 
+def value_at(state: Any, path: str) -> Any:
+    """The value at a JSON pointer of ``changes``' paths, or MISSING."""
+    value = state
+    for token in path.lstrip("/").split("/") if path not in ("", "/") else []:
+        if not isinstance(value, dict):
+            return MISSING
+        value = value.get(_unescape(token), MISSING)
+        if value is MISSING:
+            return MISSING
+    return value
+
+
+def not_in(state: dict[str, Any], wanted: list[Change]) -> list[Change]:
+    """The changes ``state`` does not hold (their path has another value there)."""
+    return [c for c in wanted if value_at(state, c.path) != c.value]
+
+
 def render(local: list[Change], remote: list[Change] | None = None) -> str:
     """Terraform-like text: ``~ memorySize: 512 => 1024``."""
 

@@ -1,37 +1,42 @@
+"""All SQL of functions, their revisions and the code packages they use."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, select, update
+from sqlalchemy.orm import contains_eager
 
+from service.kit.leases import expired_sql
+from service.kit.repository import Repository
 from service.models import Account, CodePackage, Function, Revision
 
 
-class FunctionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+def _with_account() -> Select[Function]:
+    return (
+        select(Function)
+        .join(Account, Account.id == Function.account_id)
+        .options(contains_eager(Function.account))
+    )
+
+
+class FunctionRepository(Repository[Function]):
+    model = Function
 
     async def by_name(self, name: str) -> Function | None:
-        return await self.session.scalar(select(Function).where(Function.name == name))
+        """The function with its account loaded."""
+        return await self.session.scalar(_with_account().where(Function.name == name))
 
-    async def by_name_with_account(self, name: str) -> tuple[Function, Account] | None:
-        row = (
-            await self.session.execute(
-                select(Function, Account)
-                .join(Account, Account.id == Function.account_id)
-                .where(Function.name == name)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+    async def id_by_name(self, name: str) -> int | None:
+        return await self.session.scalar(select(Function.id).where(Function.name == name))
 
     async def for_deploy(
         self, name: str, base_revision: int | None
-    ) -> tuple[Function, Account, Revision | None] | None:
-        """The function, its account and (when it exists) revision ``base_revision``, at once."""
+    ) -> tuple[Function, Revision | None] | None:
+        """The function (its account loaded) and revision ``base_revision`` if it exists."""
         query = (
-            select(Function, Account, Revision)
-            .join(Account, Account.id == Function.account_id)
+            _with_account()
+            .add_columns(Revision)
             .outerjoin(
                 Revision,
                 and_(Revision.function_id == Function.id, Revision.number == (base_revision or 0)),
@@ -39,16 +44,11 @@ class FunctionRepository:
             .where(Function.name == name)
         )
         row = (await self.session.execute(query)).first()
-        return (row[0], row[1], row[2]) if row else None
+        return (row[0], row[1]) if row else None
 
-    async def with_accounts(self) -> list[tuple[int, str, Account]]:
-        """Every function's id and name with its account, by name."""
-        rows = await self.session.execute(
-            select(Function.id, Function.name, Account)
-            .join(Account, Account.id == Function.account_id)
-            .order_by(Function.name)
-        )
-        return [(fid, name, account) for fid, name, account in rows.all()]
+    async def all_with_accounts(self) -> list[Function]:
+        """Every function with its account, by name."""
+        return list((await self.session.scalars(_with_account().order_by(Function.name))).all())
 
     async def locked(self, function_ids: list[int]) -> list[Function]:
         """Rows for recording checks, locked in id order (concurrent scans cannot deadlock)."""
@@ -57,34 +57,15 @@ class FunctionRepository:
             .where(Function.id.in_(function_ids))
             .order_by(Function.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return list(rows.all())
 
-    async def names_by_id(self, function_ids: set[int]) -> dict[int, str]:
-        rows = await self.session.execute(
-            select(Function.id, Function.name).where(Function.id.in_(function_ids))
-        )
-        return {fid: name for fid, name in rows.all()}
-
-    async def page(self, after: str | None, limit: int) -> list[tuple[Function, Account]]:
-        query = (
-            select(Function, Account)
-            .join(Account, Account.id == Function.account_id)
-            .order_by(Function.name)
-            .limit(limit)
-        )
+    async def page(self, after: str | None, limit: int) -> list[Function]:
+        query = _with_account().order_by(Function.name).limit(limit)
         if after is not None:
             query = query.where(Function.name > after)
-        return [(f, a) for f, a in (await self.session.execute(query)).all()]
-
-    async def add(self, function: Function) -> Function:
-        self.session.add(function)
-        await self.session.flush()
-        return function
-
-    async def delete(self, function: Function) -> None:
-        await self.session.delete(function)
-        await self.session.flush()
+        return list((await self.session.scalars(query)).all())
 
     async def claim(
         self,
@@ -100,7 +81,7 @@ class FunctionRepository:
             .where(
                 Function.id == function_id,
                 Function.head_revision == expected_head,
-                or_(Function.deploying_id.is_(None), Function.deploy_lease_until < now),
+                expired_sql(Function.deploy_lease_until, now),
             )
             .values(deploying_id=deployment_id, deploy_lease_until=lease_until)
         )
@@ -131,16 +112,6 @@ class FunctionRepository:
             query = query.where(Revision.number < after)
         return list((await self.session.scalars(query)).all())
 
-    async def revisions_by_number(self, function_id: int, numbers: set[int]) -> list[Revision]:
-        if not numbers:
-            return []
-        rows = await self.session.scalars(
-            select(Revision).where(
-                Revision.function_id == function_id, Revision.number.in_(numbers)
-            )
-        )
-        return list(rows.all())
-
     async def add_revision(self, revision: Revision) -> Revision:
         self.session.add(revision)
         await self.session.flush()
@@ -151,14 +122,28 @@ class FunctionRepository:
     async def package(self, sha256: str) -> CodePackage | None:
         return await self.session.get(CodePackage, sha256)
 
+    async def package_exists(self, sha256: str) -> bool:
+        found = await self.session.scalar(
+            select(CodePackage.sha256).where(CodePackage.sha256 == sha256)
+        )
+        return found is not None
+
     async def package_data(self, sha256: str) -> bytes | None:
         return await self.session.scalar(
             select(CodePackage.data).where(CodePackage.sha256 == sha256)
         )
 
-    async def package_by_checksum(self, checksum: str) -> CodePackage | None:
+    async def sha256_by_checksum(self, checksum: str | None) -> str | None:
+        """A stored package with this CRC-64 (FC's codeChecksum), if any."""
+        if not checksum:
+            return None
         return await self.session.scalar(
-            select(CodePackage).where(CodePackage.checksum == checksum).limit(1)
+            select(CodePackage.sha256).where(CodePackage.checksum == checksum).limit(1)
+        )
+
+    async def data_by_checksum(self, checksum: str) -> bytes | None:
+        return await self.session.scalar(
+            select(CodePackage.data).where(CodePackage.checksum == checksum).limit(1)
         )
 
     async def add_package(self, package: CodePackage) -> None:

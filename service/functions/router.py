@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
-from service.functions.repository import FunctionRepository
 from service.functions.schemas import DiffOut, FunctionCreate, FunctionOut, RevisionOut
-from service.functions.service import FunctionService, present, present_revision
+from service.functions.service import FunctionService
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import SessionDep, StateDep
+from service.state import app_state
 
 router = APIRouter(prefix="/v1/functions", tags=["functions"], responses=problems(401, 403, 422))
 
@@ -18,8 +17,9 @@ NamePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z_]
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-async def _service(session: SessionDep, state: StateDep) -> FunctionService:
-    return FunctionService(FunctionRepository(session), state.secret_box, state.gateway)
+async def _service(request: Request) -> FunctionService:
+    state = app_state(request)
+    return FunctionService(state.db, state.secret_box, state.gateway)
 
 
 Functions = Annotated[FunctionService, Depends(_service)]
@@ -35,24 +35,22 @@ async def register_function(
     body: FunctionCreate, principal: DeployPrincipal, functions: Functions
 ) -> FunctionOut:
     """Manage a function: new (deployed later) or adopted from FC (its live state → revision 1)."""
-    function, account = await functions.register(
-        body.name, body.account, body.adopt, principal.name
-    )
-    return present(function, account)
+    function = await functions.register(body.name, body.account, body.adopt, principal.name)
+    return FunctionOut.model_validate(function)
 
 
 @router.get("", response_model=Page[FunctionOut])
 async def list_functions(
     _: ReadPrincipal, functions: Functions, page: PageDep
 ) -> Page[FunctionOut]:
-    rows = await functions.functions.page(page.after_str(), page.limit + 1)
-    items, cursor = page.trim(rows, key=lambda row: row[0].name)
-    return Page(items=[present(f, a) for f, a in items], next_cursor=cursor)
+    rows = await functions.page(page.after_str(), page.limit + 1)
+    items, cursor = page.trim(rows, key=lambda function: function.name)
+    return Page(items=[FunctionOut.model_validate(f) for f in items], next_cursor=cursor)
 
 
 @router.get("/{name}", response_model=FunctionOut, responses=problems(404))
 async def get_function(name: NamePath, _: ReadPrincipal, functions: Functions) -> FunctionOut:
-    return present(*await functions.get(name))
+    return FunctionOut.model_validate(await functions.get(name))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409, 502))
@@ -61,8 +59,14 @@ async def remove_function(
     _: DeployPrincipal,
     functions: Functions,
     base_revision: Annotated[
-        int | None, Query(ge=0, le=2**31 - 1, description="The head revision you expect; required.")
-    ] = None,
+        int,
+        Query(
+            ge=0,
+            le=2**31 - 1,
+            description="The head revision you expect (0 for a function never deployed); "
+            "409 when the function has moved on.",
+        ),
+    ],
     delete_remote: Annotated[bool, Query(description="Also delete the function in FC.")] = False,
 ) -> None:
     """Stop managing a function (and delete it from FC with delete_remote=true)."""
@@ -74,17 +78,16 @@ async def list_revisions(
     name: NamePath, _: ReadPrincipal, functions: Functions, page: PageDep
 ) -> Page[RevisionOut]:
     """Newest first."""
-    function, _account = await functions.get(name)
-    rows = await functions.functions.revisions(function.id, page.after_int(), page.limit + 1)
+    rows = await functions.revisions(name, page.after_int(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda r: r.number)
-    return Page(items=[present_revision(r) for r in items], next_cursor=cursor)
+    return Page(items=[RevisionOut.model_validate(r) for r in items], next_cursor=cursor)
 
 
 @router.get("/{name}/revisions/{number}", response_model=RevisionOut, responses=problems(404))
 async def get_revision(
     name: NamePath, number: RevisionNumber, _: ReadPrincipal, functions: Functions
 ) -> RevisionOut:
-    return present_revision(await functions.revision(name, number))
+    return RevisionOut.model_validate(await functions.revision(name, number))
 
 
 @router.get("/{name}/diff", response_model=DiffOut, responses=problems(404))

@@ -3,7 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from service.models.function import DriftStatus
+from service.models.revision import RevisionSource
 
 FunctionName = Annotated[
     str,
@@ -17,6 +20,8 @@ FunctionName = Annotated[
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of a code package.")]
 
 _EPS = 1e-9
+# FC: "the total size of environment variables cannot exceed 4 KB".
+ENV_LIMIT_BYTES = 4096
 
 
 class FunctionConfig(BaseModel):
@@ -54,6 +59,21 @@ class FunctionConfig(BaseModel):
     instanceIsolationMode: str | None = None
     disableOndemand: bool | None = None
     tags: list[dict[str, str]] | None = None
+
+    @field_validator("environmentVariables")
+    @classmethod
+    def _within_fc_env_limit(
+        cls, env: dict[str, str | int | float | bool] | None
+    ) -> dict[str, str | int | float | bool] | None:
+        # FC refuses more than 4 KB of variables in all; refused here, before
+        # anything is stored, planned or sent.
+        size = sum(len(k.encode()) + len(str(v).encode()) for k, v in (env or {}).items())
+        if size > ENV_LIMIT_BYTES:
+            raise ValueError(
+                f"the variables take {size} bytes; FC allows {ENV_LIMIT_BYTES} bytes in all "
+                "(names and values)"
+            )
+        return env
 
     @field_validator("tags")
     @classmethod
@@ -107,11 +127,13 @@ class AppliedState(BaseModel):
 
 
 class FunctionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str
-    account: str
+    account: str = Field(validation_alias=AliasPath("account", "alias"))
     head_revision: int
-    applied: AppliedState | None
-    drift_status: Literal["unknown", "in_sync", "drifted", "missing"]
+    applied: AppliedState | None = Field(validation_alias="applied_view")
+    drift_status: DriftStatus
     drift_checked_at: datetime | None
     deploying: str | None = Field(None, description="Id of a deployment in progress, if any.")
     created_at: datetime
@@ -119,11 +141,13 @@ class FunctionOut(BaseModel):
 
 
 class RevisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     number: int
     config: dict[str, Any]
     code_sha256: str | None
     code_checksum: str | None
-    source: str
+    source: RevisionSource
     message: str | None
     created_at: datetime
     created_by: str | None

@@ -1,165 +1,179 @@
-"""Registering, adopting, reading and removing managed functions; revisions and diffs."""
+"""Registering, adopting, reading and removing managed functions; revisions and diffs.
+
+Each method reads or writes the database in short blocks and calls FC between
+them, never inside one.
+"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from service.accounts.repository import AccountRepository
-from service.accounts.service import AccountService
-from service.cloud.access import FcAccess, fc_access
+from service.accounts.service import access_for
+from service.cloud.access import FcAccess
 from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.functions import diff
 from service.functions.repository import FunctionRepository
-from service.functions.schemas import AppliedState, DiffOut, FunctionOut, RevisionOut
+from service.functions.schemas import DiffOut
 from service.functions.state import CODE, config_of, live_state
 from service.kit.crypto import SecretBox
+from service.kit.db import Database
 from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from service.models import Account, Function, Revision
 from service.models.base import utcnow
+from service.models.function import DriftStatus
+from service.models.revision import RevisionSource
 
-
-def present(function: Function, account: Account) -> FunctionOut:
-    applied = None
-    if function.applied_state is not None:
-        applied = AppliedState(
-            revision=function.head_revision,
-            config=config_of(function.applied_state),
-            code_checksum=function.applied_state.get(CODE),
-            applied_at=function.applied_at,
-        )
-    return FunctionOut(
-        name=function.name,
-        account=account.alias,
-        head_revision=function.head_revision,
-        applied=applied,
-        drift_status=function.drift_status,
-        drift_checked_at=function.drift_checked_at,
-        deploying=function.deploying_id
-        if function.deploy_lease_until and function.deploy_lease_until > utcnow()
-        else None,
-        created_at=function.created_at,
-        created_by=function.created_by,
-    )
-
-
-def present_revision(revision: Revision) -> RevisionOut:
-    return RevisionOut(
-        number=revision.number,
-        config=revision.config,
-        code_sha256=revision.code_sha256,
-        code_checksum=revision.code_checksum,
-        source=revision.source,
-        message=revision.message,
-        created_at=revision.created_at,
-        created_by=revision.created_by,
-    )
+# How long removing a function may hold it while FC deletes it.
+REMOVE_LEASE = timedelta(minutes=5)
 
 
 def revision_state(revision: Revision) -> dict[str, Any]:
     return {**revision.config, CODE: revision.code_checksum}
 
 
+def not_managed(name: str) -> NotFound:
+    return NotFound(f"function '{name}' is not managed by fcplane", function=name)
+
+
+async def existing(functions: FunctionRepository, name: str) -> Function:
+    """The function (with its account), inside the caller's block."""
+    function = await functions.by_name(name)
+    if function is None:
+        raise not_managed(name)
+    return function
+
+
 class FunctionService:
-    def __init__(self, functions: FunctionRepository, box: SecretBox, gateway: FcGateway) -> None:
-        self.functions = functions
-        self.accounts = AccountService(AccountRepository(functions.session), box)
+    def __init__(self, db: Database, box: SecretBox, gateway: FcGateway) -> None:
+        self.db = db
+        self.box = box
         self.gateway = gateway
 
-    async def get(self, name: str) -> tuple[Function, Account]:
-        found = await self.functions.by_name_with_account(name)
-        if found is None:
-            raise NotFound(f"function '{name}' is not managed by fcplane", function=name)
-        return found
+    async def get(self, name: str) -> Function:
+        async with self.db.read() as session:
+            return await existing(FunctionRepository(session), name)
 
-    def access(self, account: Account) -> FcAccess:
-        return fc_access(account, self.accounts.credentials(account))
+    async def target(self, name: str) -> tuple[Function, FcAccess]:
+        """The function and how to reach its account."""
+        function = await self.get(name)
+        return function, access_for(self.box, function.account)
 
-    async def _account(self, alias: str | None) -> Account:
-        if alias is None:
-            account = await self.accounts.accounts.default()
-            if account is None:
-                raise InvalidInput(
-                    "account: no account given and there is no default account", field="account"
-                )
-            return account
-        account = await self.accounts.accounts.by_alias(alias)
-        if account is None:
-            raise InvalidInput(f"account: no account with alias '{alias}'", field="account")
-        return account
+    async def page(self, after: str | None, limit: int) -> list[Function]:
+        async with self.db.read() as session:
+            return await FunctionRepository(session).page(after, limit)
 
     async def register(
         self, name: str, alias: str | None, adopt: bool, author: str | None
-    ) -> tuple[Function, Account]:
-        if await self.functions.by_name(name) is not None:
-            raise AlreadyExists(f"function '{name}' is already managed", function=name)
-        account = await self._account(alias)
-        function = Function(name=name, account_id=account.id, created_by=author, head_revision=0)
+    ) -> Function:
+        async with self.db.read() as session:
+            if await FunctionRepository(session).id_by_name(name) is not None:
+                raise _already_managed(name)
+            account = await _account(AccountRepository(session), alias)
+        function = Function(
+            name=name,
+            account_id=account.id,
+            created_by=author,
+            head_revision=0,
+            drift_status=DriftStatus.UNKNOWN,
+        )
+        revision: Revision | None = None
         if adopt:
             try:
-                live = await self.gateway.get_function(self.access(account), name)
+                live = await self.gateway.get_function(access_for(self.box, account), name)
             except FcNotFound:
                 raise InvalidInput(
                     f"adopt: function '{name}' does not exist in account '{account.alias}'",
                     field="adopt",
                 ) from None
             state = live_state(live.body)
+            now = utcnow()
             function.head_revision = 1
             function.applied_state = state
-            function.applied_at = utcnow()
-            function.drift_status = "in_sync"
-            function.drift_checked_at = utcnow()
-            await self.functions.add(function)
-            await self.functions.add_revision(
-                Revision(
-                    function_id=function.id,
-                    number=1,
-                    config=config_of(state),
-                    code_checksum=state[CODE],
-                    code_sha256=await self._known_sha256(state[CODE]),
-                    source="adopt",
-                    message="adopted the live function",
-                    created_by=author,
+            function.applied_at = function.drift_checked_at = now
+            function.drift_status = DriftStatus.IN_SYNC
+            revision = Revision(
+                number=1,
+                config=config_of(state),
+                code_checksum=state[CODE],
+                source=RevisionSource.ADOPT,
+                message="adopted the live function",
+                created_by=author,
+            )
+        try:
+            async with self.db.write() as session:
+                functions = FunctionRepository(session)
+                await functions.add(function)
+                if revision is not None:
+                    revision.function_id = function.id
+                    revision.code_sha256 = await functions.sha256_by_checksum(
+                        revision.code_checksum
+                    )
+                    await functions.add_revision(revision)
+        except IntegrityError:  # registered concurrently, between the check and the write
+            raise _already_managed(name) from None
+        function.account = account
+        return function
+
+    async def remove(self, name: str, base_revision: int, delete_remote: bool) -> None:
+        """Stop managing ``name``; with ``delete_remote``, delete it from FC first.
+
+        While FC deletes it, the function is claimed like a deploy claims it, so
+        no deploy can slip in between the base-revision check and the removal.
+        """
+        claim = str(uuid.uuid4())
+        async with self.db.write() as session:
+            functions = FunctionRepository(session)
+            function = await existing(functions, name)
+            _check_head(function, base_revision)
+            now = utcnow()
+            if not await functions.claim(
+                function.id, base_revision, claim, now, now + REMOVE_LEASE
+            ):
+                raise Conflict(
+                    f"function '{name}' is being deployed; try again when the deploy has ended",
+                    deploying=function.deploying_id,
                 )
-            )
-        else:
-            await self.functions.add(function)
-        return function, account
+            access = access_for(self.box, function.account)
+        try:
+            if delete_remote:
+                try:
+                    await self.gateway.delete_function(access, name)
+                except FcNotFound:
+                    pass  # already gone: the goal is reached
+        except BaseException:
+            async with self.db.write() as session:
+                await FunctionRepository(session).release(function.id, claim)
+            raise
+        async with self.db.write() as session:
+            functions = FunctionRepository(session)
+            row = await functions.get_for_update(function.id)
+            if row is not None and row.deploying_id == claim:
+                await functions.delete(row)
 
-    async def _known_sha256(self, checksum: str | None) -> str | None:
-        if checksum is None:
-            return None
-        package = await self.functions.package_by_checksum(checksum)
-        return package.sha256 if package else None
-
-    async def remove(self, name: str, base_revision: int | None, delete_remote: bool) -> None:
-        function, account = await self.get(name)
-        if base_revision is None:
-            raise InvalidInput(
-                "base_revision: required to remove a function", field="base_revision"
-            )
-        if base_revision != function.head_revision:
-            raise Conflict(
-                f"function '{name}' is at revision {function.head_revision}, not {base_revision}",
-                head_revision=function.head_revision,
-            )
-        if delete_remote:
-            try:
-                await self.gateway.delete_function(self.access(account), name)
-            except FcNotFound:
-                pass  # already gone: the goal is reached
-        await self.functions.delete(function)
+    async def revisions(self, name: str, after: int | None, limit: int) -> list[Revision]:
+        async with self.db.read() as session:
+            functions = FunctionRepository(session)
+            function = await existing(functions, name)
+            return await functions.revisions(function.id, after, limit)
 
     async def revision(self, name: str, number: int) -> Revision:
-        function, _ = await self.get(name)
-        revision = await self.functions.revision(function.id, number)
-        if revision is None:
-            raise NotFound(f"function '{name}' has no revision {number}", revision=number)
-        return revision
+        async with self.db.read() as session:
+            functions = FunctionRepository(session)
+            function = await existing(functions, name)
+            return await _revision(functions, function, number)
 
     async def diff(self, name: str, from_number: int, to_number: int) -> DiffOut:
-        old = revision_state(await self.revision(name, from_number))
-        new = revision_state(await self.revision(name, to_number))
+        async with self.db.read() as session:
+            functions = FunctionRepository(session)
+            function = await existing(functions, name)
+            old = revision_state(await _revision(functions, function, from_number))
+            new = revision_state(await _revision(functions, function, to_number))
         found = diff.changes(old, new)
         return DiffOut(
             function=name,
@@ -169,3 +183,37 @@ class FunctionService:
             patch=[c.as_patch() for c in found],
             text=diff.render(found),
         )
+
+
+async def _revision(functions: FunctionRepository, function: Function, number: int) -> Revision:
+    revision = await functions.revision(function.id, number)
+    if revision is None:
+        raise NotFound(f"function '{function.name}' has no revision {number}", revision=number)
+    return revision
+
+
+async def _account(accounts: AccountRepository, alias: str | None) -> Account:
+    if alias is None:
+        account = await accounts.default()
+        if account is None:
+            raise InvalidInput(
+                "account: no account given and there is no default account", field="account"
+            )
+        return account
+    account = await accounts.by_alias(alias)
+    if account is None:
+        raise InvalidInput(f"account: no account with alias '{alias}'", field="account")
+    return account
+
+
+def _check_head(function: Function, base_revision: int) -> None:
+    if base_revision != function.head_revision:
+        raise Conflict(
+            f"function '{function.name}' is at revision {function.head_revision}, "
+            f"not {base_revision}",
+            head_revision=function.head_revision,
+        )
+
+
+def _already_managed(name: str) -> AlreadyExists:
+    return AlreadyExists(f"function '{name}' is already managed", function=name)

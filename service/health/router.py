@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from service.kit.migrations import current_revisions
-from service.kit.state import StateDep
+from service.state import StateDep
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def readyz(state: StateDep) -> JSONResponse:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
             # Reading the migration state is the round trip that proves the database answers.
-            current = await current_revisions(state.engine)
+            current = await current_revisions(state.db.engine)
         checks["database"] = "ok"
         checks["migrations"] = (
             "ok"

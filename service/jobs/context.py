@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from service.cloud.gateway import FcGateway
 from service.kit.crypto import SecretBox
+from service.kit.db import Database
 from service.kit.settings import Settings
 
 
@@ -13,7 +12,6 @@ class WorkerContext(TypedDict):
     """What every job receives from the worker (arq's ctx)."""
 
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     secret_box: SecretBox
     gateway: FcGateway

@@ -19,16 +19,17 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.cloud.gateway import FcGateway
+from service.functions.repository import FunctionRepository
 from service.jobs.contract import JobCancelled, JobContext, JobKind, JobOutcome
 from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
 from service.jobs.repository import JobRepository
 from service.jobs.schemas import JobStatus
-from service.jobs.service import Target, announce_finished, load_target
+from service.jobs.service import Target, announce_finished, target_of
 from service.kit.crypto import SecretBox
+from service.kit.db import Database
 from service.kit.errors import DomainError
 from service.kit.settings import Settings
 from service.models.base import utcnow
@@ -52,7 +53,7 @@ class JobDeps:
     """What running jobs needs; built from the app state or from arq's ctx."""
 
     settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     secret_box: SecretBox
     gateway: FcGateway
 
@@ -88,13 +89,13 @@ class _Attempt:
         fraction, note = self._pending
         self._pending = None
         self._progress_written = time.monotonic()
-        async with self.deps.sessions.begin() as session:
+        async with self.deps.db.write() as session:
             await JobRepository(session).set_progress(self.job_id, self.owner, fraction, note)
 
     async def cancel_requested(self) -> bool:
         if not self.cancel_seen and time.monotonic() - self._cancel_read >= CANCEL_READ_SECONDS:
             self._cancel_read = time.monotonic()
-            async with self.deps.sessions() as session:
+            async with self.deps.db.read() as session:
                 self.cancel_seen = await JobRepository(session).cancel_requested(self.job_id)
         return self.cancel_seen
 
@@ -104,7 +105,7 @@ class _Attempt:
 
     async def heartbeat(self) -> bool:
         """Renew the lease and read the cancel flag; False once the lease is lost."""
-        async with self.deps.sessions.begin() as session:
+        async with self.deps.db.write() as session:
             repo = JobRepository(session)
             alive = await repo.renew(self.job_id, self.owner, utcnow() + self.deps.lease)
             if alive and not self.cancel_seen:
@@ -121,7 +122,7 @@ class _Attempt:
         error: str | None = None,
         reports: dict[str, str] | None = None,
     ) -> bool:
-        async with self.deps.sessions.begin() as session:
+        async with self.deps.db.write() as session:
             repo = JobRepository(session)
             if self._pending is not None:
                 fraction, note = self._pending
@@ -137,7 +138,7 @@ class _Attempt:
         return True
 
     async def release(self) -> None:
-        async with self.deps.sessions.begin() as session:
+        async with self.deps.db.write() as session:
             await JobRepository(session).release(self.job_id, self.owner, utcnow())
 
 
@@ -164,25 +165,24 @@ def _checked(outcome: object) -> tuple[dict[str, Any], dict[str, str]]:
 async def _prepare(
     deps: JobDeps, job_id: str
 ) -> tuple[str, JobKind | None, dict[str, Any], Target | None, str | None]:
-    async with deps.sessions() as session:
-        found = await JobRepository(session).get(job_id)
+    async with deps.db.read() as session:
+        found = await JobRepository(session).function_of(job_id)
         if found is None:
             return "", None, {}, None, "the job disappeared"
-        job, function = found
-        kind = KINDS.get(job.kind)
-        if kind is None:
-            return job.kind, None, job.params, None, f"job kind '{job.kind}' is not installed"
-        try:
-            target = await load_target(session, deps.secret_box, deps.gateway, function)
-        except DomainError as exc:
-            return job.kind, kind, job.params, None, _describe(exc)
-        return job.kind, kind, job.params, target, None
+        job, name = found
+        function = await FunctionRepository(session).by_name(name)
+    kind = KINDS.get(job.kind)
+    if kind is None:
+        return job.kind, None, job.params, None, f"job kind '{job.kind}' is not installed"
+    if function is None:
+        return job.kind, kind, job.params, None, f"function '{name}' is no longer managed"
+    return job.kind, kind, job.params, target_of(function, deps.secret_box), None
 
 
 async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
     """Run one attempt of a job; None when it was not this caller's to run."""
     now = utcnow()
-    async with deps.sessions.begin() as session:
+    async with deps.db.write() as session:
         if not await JobRepository(session).claim(job_id, owner, now, now + deps.lease):
             return None
     attempt = _Attempt(deps, job_id, owner)
@@ -309,7 +309,7 @@ async def sweep(
     now = utcnow()
     requeued: list[str] = []
     failed: list[str] = []
-    async with deps.sessions.begin() as session:
+    async with deps.db.write() as session:
         repo = JobRepository(session)
         for job in await repo.expired(now, 100):
             if job.cancel_requested_at is not None:

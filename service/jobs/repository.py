@@ -7,40 +7,40 @@ cancel request can race on one row, and exactly one of them wins.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy.orm import contains_eager, selectinload
 
 from service.jobs.schemas import JobStatus
+from service.kit.leases import expired_sql
+from service.kit.repository import Repository
 from service.models import Function, Job, JobReport
 
 RUNNING = JobStatus.RUNNING.value
 QUEUED = JobStatus.QUEUED.value
 
 
-class JobRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+def _presentable() -> Select[Job]:
+    """Jobs with what presenting them needs: the function's name, the report names."""
+    return (
+        select(Job)
+        .join(Function, Function.id == Job.function_id)
+        .options(
+            contains_eager(Job.function),
+            selectinload(Job.reports).load_only(JobReport.job_id, JobReport.name),
+        )
+        .execution_options(populate_existing=True)
+    )
 
-    async def add(self, job: Job) -> Job:
-        self.session.add(job)
-        await self.session.flush()
-        return job
 
-    async def get(self, job_id: str) -> tuple[Job, str] | None:
-        row = (
-            await self.session.execute(
-                select(Job, Function.name)
-                .join(Function, Function.id == Job.function_id)
-                .where(Job.id == job_id)
-                .execution_options(populate_existing=True)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+class JobRepository(Repository[Job]):
+    model = Job
+
+    async def presentable(self, job_id: str) -> Job | None:
+        return await self.session.scalar(_presentable().where(Job.id == job_id))
 
     async def page(
         self,
@@ -49,14 +49,9 @@ class JobRepository:
         function: str | None,
         after: tuple[datetime, str] | None,
         limit: int,
-    ) -> list[tuple[Job, str]]:
+    ) -> list[Job]:
         """Newest first; ``after`` is the (created_at, id) of the last job already seen."""
-        query = (
-            select(Job, Function.name)
-            .join(Function, Function.id == Job.function_id)
-            .order_by(Job.created_at.desc(), Job.id.desc())
-            .limit(limit)
-        )
+        query = _presentable().order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
         if kind is not None:
             query = query.where(Job.kind == kind)
         if status is not None:
@@ -68,19 +63,19 @@ class JobRepository:
             query = query.where(
                 or_(Job.created_at < created, and_(Job.created_at == created, Job.id < job_id))
             )
-        return [(j, n) for j, n in (await self.session.execute(query)).all()]
+        return list((await self.session.scalars(query)).all())
 
-    async def report_names(self, job_ids: Sequence[str]) -> dict[str, list[str]]:
-        names: dict[str, list[str]] = defaultdict(list)
-        if job_ids:
-            rows = await self.session.execute(
-                select(JobReport.job_id, JobReport.name)
-                .where(JobReport.job_id.in_(job_ids))
-                .order_by(JobReport.name)
+    async def function_of(self, job_id: str) -> tuple[Job, str] | None:
+        """The job and its function's name (for workers: no reports loaded)."""
+        row = (
+            await self.session.execute(
+                select(Job, Function.name)
+                .join(Function, Function.id == Job.function_id)
+                .where(Job.id == job_id)
+                .execution_options(populate_existing=True)
             )
-            for job_id, name in rows.all():
-                names[job_id].append(name)
-        return names
+        ).first()
+        return (row[0], row[1]) if row else None
 
     async def report(self, job_id: str, name: str) -> str | None:
         return await self.session.scalar(
@@ -188,7 +183,7 @@ class JobRepository:
     async def expired(self, now: datetime, limit: int) -> list[Job]:
         rows = await self.session.scalars(
             select(Job)
-            .where(Job.status == RUNNING, Job.lease_expires_at < now)
+            .where(Job.status == RUNNING, expired_sql(Job.lease_expires_at, now))
             .order_by(Job.lease_expires_at)
             .limit(limit)
         )
@@ -197,7 +192,11 @@ class JobRepository:
     async def requeue_expired(self, job: Job, now: datetime) -> bool:
         return await self._transition(
             job.id,
-            [Job.status == RUNNING, Job.lease_owner == job.lease_owner, Job.lease_expires_at < now],
+            [
+                Job.status == RUNNING,
+                Job.lease_owner == job.lease_owner,
+                expired_sql(Job.lease_expires_at, now),
+            ],
             status=QUEUED,
             lease_owner=None,
             lease_expires_at=None,
@@ -208,7 +207,11 @@ class JobRepository:
     async def end_expired(self, job: Job, now: datetime, status: JobStatus, error: str) -> bool:
         return await self._transition(
             job.id,
-            [Job.status == RUNNING, Job.lease_owner == job.lease_owner, Job.lease_expires_at < now],
+            [
+                Job.status == RUNNING,
+                Job.lease_owner == job.lease_owner,
+                expired_sql(Job.lease_expires_at, now),
+            ],
             status=status.value,
             lease_owner=None,
             lease_expires_at=None,

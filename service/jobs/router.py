@@ -10,10 +10,9 @@ from fastapi.responses import HTMLResponse
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.jobs.schemas import JobCreate, JobOut, JobStatus
 from service.jobs.service import SUMMARY_REPORT, JobService
-from service.kit.errors import InvalidInput
 from service.kit.openapi import problems
-from service.kit.pagination import Page, PageDep
-from service.kit.state import StateDep
+from service.kit.pagination import InvalidCursor, Page, PageDep
+from service.state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +36,9 @@ class JobQueue(Protocol):
     async def enqueue(self, job_id: str) -> None: ...
 
 
-async def _service(state: StateDep) -> JobService:
-    return JobService(state.sessions, state.secret_box, state.gateway, state.settings)
+async def _service(request: Request) -> JobService:
+    state = app_state(request)
+    return JobService(state.db, state.secret_box, state.gateway, state.settings)
 
 
 async def _queue(request: Request) -> JobQueue:
@@ -59,7 +59,7 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
     except ValueError:
         after = None
     if after is None or after.tzinfo is None or not job_id:
-        raise InvalidInput("cursor: not a cursor returned by this API", field="cursor")
+        raise InvalidCursor()
     return after, job_id
 
 
@@ -73,7 +73,7 @@ async def submit_job(
         await queue.enqueue(job.id)
     except Exception:  # e.g. Redis down: the job is recorded; the sweeper enqueues it later
         log.exception("job %s recorded but not enqueued; the sweeper will retry", job.id)
-    return job
+    return JobOut.model_validate(job)
 
 
 @router.get("/v1/jobs", response_model=Page[JobOut])
@@ -88,12 +88,12 @@ async def list_jobs(
     """Newest first."""
     rows = await jobs.page(kind, status, function, _after(page.after_str()), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda job: f"{job.created_at.isoformat()}|{job.id}")
-    return Page(items=items, next_cursor=cursor)
+    return Page(items=[JobOut.model_validate(job) for job in items], next_cursor=cursor)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut, responses=problems(404))
 async def get_job(job_id: JobIdPath, _: ReadPrincipal, jobs: Jobs) -> JobOut:
-    return await jobs.get(job_id)
+    return JobOut.model_validate(await jobs.get(job_id))
 
 
 @router.post(
@@ -101,7 +101,7 @@ async def get_job(job_id: JobIdPath, _: ReadPrincipal, jobs: Jobs) -> JobOut:
 )
 async def cancel_job(job_id: JobIdPath, principal: DeployPrincipal, jobs: Jobs) -> JobOut:
     """A queued job is cancelled at once; a running one stops within a few seconds."""
-    return await jobs.cancel(job_id, principal.name)
+    return JobOut.model_validate(await jobs.cancel(job_id, principal.name))
 
 
 @router.get(

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
 
 from service.functions.schemas import FunctionName
 
@@ -34,14 +34,18 @@ class JobCreate(BaseModel):
     kind: KindName
     function: FunctionName
     params: dict[str, Any] = Field(
-        default_factory=dict, description="Parameters of the kind (see API.md); validated by it."
+        default_factory=dict,
+        description="Parameters of the kind, validated by it (each kind's parameters are "
+        "listed in the README).",
     )
 
 
 class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     kind: str
-    function: str
+    function: str = Field(validation_alias=AliasPath("function", "name"))
     status: JobStatus
     progress: float = Field(description="0..1")
     progress_note: str | None
@@ -58,3 +62,8 @@ class JobOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     created_by: str | None
+
+    @field_validator("reports", mode="before")
+    @classmethod
+    def _names(cls, reports: Any) -> Any:
+        return [getattr(r, "name", r) for r in reports]

@@ -9,18 +9,21 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from service.accounts.service import access_for
 from service.cloud.access import FcAccess
 from service.cloud.gateway import FcGateway
 from service.functions.repository import FunctionRepository
-from service.functions.service import FunctionService
+from service.functions.service import existing, not_managed
 from service.functions.state import config_of
 from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
 from service.jobs.repository import JobRepository
-from service.jobs.schemas import JobCreate, JobOut, JobStatus
+from service.jobs.schemas import JobCreate, JobStatus
 from service.kit.crypto import SecretBox
+from service.kit.db import Database
 from service.kit.errors import Conflict, InvalidInput, NotFound
 from service.kit.settings import Settings
 from service.models import Function, Job
@@ -69,11 +72,9 @@ class Target:
     facts: dict[str, Any]
 
 
-async def load_target(
-    session: AsyncSession, box: SecretBox, gateway: FcGateway, name: str
-) -> Target:
-    functions = FunctionService(FunctionRepository(session), box, gateway)
-    function, account = await functions.get(name)
+def target_of(function: Function, box: SecretBox) -> Target:
+    """``function`` (its account loaded) as a job's target."""
+    account = function.account
     facts: dict[str, Any] = {
         "name": function.name,
         "account": account.alias,
@@ -84,33 +85,12 @@ async def load_target(
         # The normalized FC config fcplane last applied (None: never deployed).
         "config": config_of(function.applied_state) if function.applied_state else None,
     }
-    return Target(function=function, access=functions.access(account), facts=facts)
-
-
-def present(job: Job, function: str, reports: list[str]) -> JobOut:
-    return JobOut(
-        id=job.id,
-        kind=job.kind,
-        function=function,
-        status=JobStatus(job.status),
-        progress=job.progress,
-        progress_note=job.progress_note,
-        params=job.params,
-        result=job.result,
-        error=job.error,
-        attempts=job.attempts,
-        cancel_requested=job.cancel_requested_at is not None,
-        reports=reports,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        created_by=job.created_by,
-    )
+    return Target(function=function, access=access_for(box, account), facts=facts)
 
 
 async def announce_finished(session: AsyncSession, job_id: str, actor: str | None) -> None:
     """Emit job.finished in the transaction that finished the job."""
-    found = await JobRepository(session).get(job_id)
+    found = await JobRepository(session).function_of(job_id)
     if found is None:
         return
     job, function = found
@@ -137,18 +117,14 @@ async def announce_finished(session: AsyncSession, job_id: str, actor: str | Non
 
 class JobService:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        box: SecretBox,
-        gateway: FcGateway,
-        settings: Settings,
+        self, db: Database, box: SecretBox, gateway: FcGateway, settings: Settings
     ) -> None:
-        self.sessions = sessions
+        self.db = db
         self.box = box
         self.gateway = gateway
         self.settings = settings
 
-    async def submit(self, request: JobCreate, author: str | None) -> JobOut:
+    async def submit(self, request: JobCreate, author: str | None) -> Job:
         """Validate and record a queued job; the caller enqueues it once this has committed."""
         kind = KINDS.get(request.kind)
         if kind is None:
@@ -160,17 +136,16 @@ class JobService:
             params = kind.params_model.model_validate(request.params)
         except ValidationError as exc:
             raise InvalidParams.from_error(exc) from None
-        # Read and validate outside the write transaction: a kind's checks may
-        # take a moment, and SQLite has a single writer.
-        async with self.sessions() as session:
-            target = await load_target(session, self.box, self.gateway, request.function)
-            function_id = target.function.id
+        # Read, then validate against FC outside any database block.
+        async with self.db.read() as session:
+            function = await existing(FunctionRepository(session), request.function)
+        target = target_of(function, self.box)
         target.facts.update(await trigger_facts(self.gateway, target.access, request.function))
         await kind.validate(params, target.facts, self.settings)
         job = Job(
             id=str(uuid.uuid4()),
             kind=kind.name,
-            function_id=function_id,
+            function_id=function.id,
             status=JobStatus.QUEUED.value,
             params=params.model_dump(mode="json"),
             progress=0.0,
@@ -178,23 +153,20 @@ class JobService:
             created_by=author,
         )
         try:
-            async with self.sessions.begin() as session:
+            async with self.db.write() as session:
                 await JobRepository(session).add(job)
         except IntegrityError:  # the function was removed meanwhile
-            raise NotFound(
-                f"function '{request.function}' is not managed by fcplane",
-                function=request.function,
-            ) from None
-        return present(job, request.function, [])
+            raise not_managed(request.function) from None
+        set_committed_value(job, "function", function)
+        set_committed_value(job, "reports", [])
+        return job
 
-    async def get(self, job_id: str) -> JobOut:
-        async with self.sessions() as session:
-            repo = JobRepository(session)
-            found = await repo.get(job_id)
-            if found is None:
-                raise NotFound(f"no job {job_id}")
-            reports = await repo.report_names([job_id])
-            return present(*found, reports.get(job_id, []))
+    async def get(self, job_id: str) -> Job:
+        async with self.db.read() as session:
+            found = await JobRepository(session).presentable(job_id)
+        if found is None:
+            raise NotFound(f"no job {job_id}")
+        return found
 
     async def page(
         self,
@@ -203,17 +175,16 @@ class JobService:
         function: str | None,
         after: tuple[datetime, str] | None,
         limit: int,
-    ) -> list[JobOut]:
-        async with self.sessions() as session:
-            repo = JobRepository(session)
-            rows = await repo.page(kind, status.value if status else None, function, after, limit)
-            reports = await repo.report_names([job.id for job, _ in rows])
-            return [present(job, name, reports.get(job.id, [])) for job, name in rows]
+    ) -> list[Job]:
+        async with self.db.read() as session:
+            return await JobRepository(session).page(
+                kind, status.value if status else None, function, after, limit
+            )
 
-    async def cancel(self, job_id: str, actor: str | None) -> JobOut:
+    async def cancel(self, job_id: str, actor: str | None) -> Job:
         """A queued job is cancelled at once; a running one is asked to stop."""
         now = utcnow()
-        async with self.sessions.begin() as session:
+        async with self.db.write() as session:
             repo = JobRepository(session)
             if await repo.finish(job_id, None, JobStatus.CANCELLED, now):
                 await announce_finished(session, job_id, actor)
@@ -221,13 +192,13 @@ class JobService:
                 found = await repo.get(job_id)
                 if found is None:
                     raise NotFound(f"no job {job_id}")
-                status = JobStatus(found[0].status)
+                status = JobStatus(found.status)
                 if status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
                     raise JobFinished(f"job {job_id} has already {status.value}", job_status=status)
         return await self.get(job_id)
 
     async def report(self, job_id: str, name: str) -> str:
-        async with self.sessions() as session:
+        async with self.db.read() as session:
             repo = JobRepository(session)
             content = await repo.report(job_id, name)
             if content is None:

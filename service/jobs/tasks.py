@@ -21,7 +21,7 @@ _ARQ_OWNER = "arq:"
 
 
 def _deps(ctx: WorkerContext) -> JobDeps:
-    return JobDeps(ctx["settings"], ctx["sessions"], ctx["secret_box"], ctx["gateway"])
+    return JobDeps(ctx["settings"], ctx["db"], ctx["secret_box"], ctx["gateway"])
 
 
 class ArqQueue:

@@ -1,15 +1,33 @@
-"""Async engine, the one-unit-of-work-per-request session, and queued write transactions."""
+"""The one way to hold a database connection: ``Database.read()`` and ``Database.write()``.
+
+A control plane calls Function Compute in the middle of its requests. A
+session held across such a call keeps a pooled connection idle for as long as
+FC takes to answer, and under load the pool runs dry while every holder waits
+for FC or for a second connection (the stall this module exists to prevent).
+The rules, enforced here where they can be:
+
+- only repositories run statements; services receive the :class:`Database`
+  and open a ``read()`` or ``write()`` block around database work only (a
+  helper that must join the caller's transaction, such as emitting a webhook
+  event or recording drift, takes the session of the caller's block and never
+  opens one);
+- nothing but database calls is awaited inside a block (never FC, a webhook
+  receiver or another network service);
+- a task holds at most one block at a time: opening a second one inside the
+  first raises :class:`NestedSession` at once, instead of deadlocking on the
+  pool (or on the SQLite write queue) under load.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,12 +35,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# How long a request waits for a pooled connection before it fails (503).
+POOL_TIMEOUT_S = 30.0
 
-def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+
+def create_engine(
+    url: str, pool_size: int = 20, pool_timeout: float = POOL_TIMEOUT_S
+) -> AsyncEngine:
     # No overflow: under sustained load, overflow connections are opened and
     # closed on every request (a TCP+auth handshake, or a thread and PRAGMAs
     # for SQLite), which costs far more than waiting briefly for a pooled one.
-    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 30}
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
@@ -46,59 +69,90 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class NestedSession(RuntimeError):
+    """A task opened a database block while holding one (a programming error)."""
 
 
-@asynccontextmanager
-async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """Commit when the handler returns, roll back when it raises."""
-    async with factory() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+# The task holding a block in this context. A task started inside a block
+# inherits the variable but is a different task, so it may open its own.
+_holder: ContextVar[asyncio.Task[Any] | None] = ContextVar("fcplane_db_holder", default=None)
 
 
-# SQLite has a single writer. Without a queue, concurrent writers of one process
-# wait inside SQLite's busy handler, which sleeps and polls (steps of up to
-# 100 ms): 16 concurrent deploys saw a p99 of seconds for transactions that take
-# a millisecond. An asyncio lock per engine (and per event loop, as a lock
-# belongs to one) lets them queue in the loop instead and start the moment the
-# writer before them commits; busy_timeout still covers writers that do not
-# take it. PostgreSQL takes no lock: row locks and conditional updates do that.
-_write_locks: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, asyncio.Lock]
-] = weakref.WeakKeyDictionary()
+class Database:
+    """An engine and its sessions, handed to services (never a session)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has a single writer. Without a queue, concurrent writers of
+        # one process wait inside SQLite's busy handler, which sleeps and polls
+        # (steps of up to 100 ms): 16 concurrent deploys saw a p99 of seconds
+        # for transactions that take a millisecond. An asyncio lock lets them
+        # queue in the loop and start the moment the writer before them
+        # commits. PostgreSQL needs none: row locks and conditional updates do
+        # that. A lock belongs to one event loop, hence one per loop.
+        self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
+            {} if engine.dialect.name == "sqlite" else None
+        )
+
+    @classmethod
+    def connect(
+        cls, url: str, pool_size: int = 20, pool_timeout: float = POOL_TIMEOUT_S
+    ) -> Database:
+        return cls(create_engine(url, pool_size, pool_timeout))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing it changes is committed."""
+        with _holding():
+            async with self._sessions() as session:
+                yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction: committed when the block ends, rolled back when it raises.
+
+        On SQLite it queues behind this process's other writers first.
+        """
+        with _holding():
+            lock = self._write_lock()
+            if lock is None:
+                async with self._sessions.begin() as session:
+                    yield session
+                return
+            async with lock, self._sessions.begin() as session:
+                yield session
+
+    def _write_lock(self) -> asyncio.Lock | None:
+        if self._write_locks is None:
+            return None
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            for closed in [other for other in self._write_locks if other.is_closed()]:
+                del self._write_locks[closed]
+            lock = self._write_locks[loop] = asyncio.Lock()
+        return lock
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
-def _sqlite_write_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
-        return None
-    per_engine = _write_locks.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
-    lock = per_engine.get(bind.sync_engine)
-    if lock is None:
-        lock = per_engine[bind.sync_engine] = asyncio.Lock()
-    return lock
+class _holding:
+    """Marks the current task as holding a block; refuses a second one."""
 
+    def __enter__(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and _holder.get() is task:
+            raise NestedSession(
+                "a database block was opened inside another one in the same task; "
+                "finish the first before opening the next (one connection per request)"
+            )
+        self._token = _holder.set(task)
 
-@asynccontextmanager
-async def write_transaction(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """``sessions.begin()``, queued behind this process's other SQLite writers.
-
-    Keep it short (no FC calls inside), and never open one while holding one:
-    the lock is not reentrant.
-    """
-    lock = _sqlite_write_lock(sessions)
-    if lock is None:
-        async with sessions.begin() as session:
-            yield session
-        return
-    async with lock, sessions.begin() as session:
-        yield session
+    def __exit__(self, *_: object) -> None:
+        _holder.reset(self._token)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
@@ -33,6 +34,8 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        # Response headers that belong to the error (Retry-After, ...).
+        self.headers: dict[str, str] = {}
 
 
 class NotFound(DomainError):
@@ -104,7 +107,9 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    headers = dict(exc.headers)
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
     return problem(exc.status, exc.code, exc.title, exc.detail, headers=headers, **exc.extra)
 
 
@@ -160,6 +165,19 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy for the whole pool timeout: the
+    # server is overloaded, not broken; the client may retry.
+    log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+    return problem(
+        503,
+        "database_busy",
+        "Service unavailable",
+        "the database is busy; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The exception text may carry anything (SQL parameters, SDK responses), so
     # it goes to the log with its type only, never to the client.
@@ -178,4 +196,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected_error)

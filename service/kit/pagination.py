@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.kit.errors import InvalidInput
 
@@ -19,9 +19,23 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
 
+class InvalidCursor(InvalidInput):
+    """A cursor this API did not hand out (or one for another list)."""
+
+    code, title = "invalid_cursor", "Invalid cursor"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "cursor: not a cursor returned by this list; start again without one",
+            field="cursor",
+        )
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 class PageParams(BaseModel):
@@ -31,12 +45,12 @@ class PageParams(BaseModel):
     def after_int(self) -> int | None:
         if self.after is None or isinstance(self.after, int):
             return self.after
-        raise _bad_cursor()
+        raise InvalidCursor()
 
     def after_str(self) -> str | None:
         if self.after is None or isinstance(self.after, str):
             return self.after
-        raise _bad_cursor()
+        raise InvalidCursor()
 
     def trim(self, rows: list[T], key: Callable[[T], str | int]) -> tuple[list[T], str | None]:
         """Trim a ``limit + 1`` fetch to ``limit`` and derive the next cursor."""
@@ -44,10 +58,6 @@ class PageParams(BaseModel):
             return rows, None
         kept = rows[: self.limit]
         return kept, encode_cursor(key(kept[-1]))
-
-
-def _bad_cursor() -> InvalidInput:
-    return InvalidInput("cursor: not a cursor returned by this API", field="cursor")
 
 
 def encode_cursor(key: str | int) -> str:
@@ -60,16 +70,22 @@ def _decode_cursor(cursor: str) -> str | int:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise _bad_cursor() from None
+        raise InvalidCursor() from None
     if not isinstance(after, str | int) or isinstance(after, bool):
-        raise _bad_cursor()
+        raise InvalidCursor()
     return after
 
 
 async def _page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=512,
+            description="`next_cursor` of the previous page: an opaque string. Anything else "
+            "is refused with 422 and code `invalid_cursor`.",
+        ),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, after=_decode_cursor(cursor) if cursor else None)

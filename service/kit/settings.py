@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from service.auth.tokens import is_well_formed
+from service.kit.token68 import is_token68
 
 MIN_SECRET_KEY_LENGTH = 32
 # Values people paste from examples; refusing them outside development is the
@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     )
     code_package_max_bytes: int = Field(
         100 * 1024 * 1024, ge=1024, description="Largest code zip accepted (bytes)."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body of every other endpoint (JSON), enforced while the "
+        "body streams in, before authentication: larger bodies get 413.",
     )
     deploy_lease_seconds: float = Field(
         300.0,
@@ -274,7 +281,7 @@ class Settings(BaseSettings):
     @field_validator("bootstrap_token")
     @classmethod
     def _usable_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not is_well_formed(value.get_secret_value()):
+        if value is not None and not is_token68(value.get_secret_value()):
             raise ValueError("must be 32-512 characters of A-Z a-z 0-9 . _ ~ + / - (token68)")
         return value
 

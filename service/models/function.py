@@ -1,12 +1,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, UTCDateTime, utcnow
+from service.kit.leases import held
+from service.models.base import Base, EnumText, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from service.models.account import Account
+
+
+class DriftStatus(StrEnum):
+    UNKNOWN = "unknown"  # never checked, or never deployed
+    IN_SYNC = "in_sync"
+    DRIFTED = "drifted"
+    MISSING = "missing"  # deleted in FC
 
 
 class Function(Base):
@@ -31,9 +43,34 @@ class Function(Base):
     head_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     applied_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    drift_status: Mapped[str] = mapped_column(
-        String(16), default="unknown", server_default="unknown"
+    drift_status: Mapped[DriftStatus] = mapped_column(
+        EnumText(DriftStatus), default=DriftStatus.UNKNOWN, server_default="unknown"
     )
     drift_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deploying_id: Mapped[str | None] = mapped_column(String(36))
     deploy_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Loaded by the queries that need it (joined), never lazily.
+    account: Mapped[Account] = relationship(lazy="raise")
+
+    def claim_held(self, now: datetime | None = None) -> bool:
+        """A deploy holds the function (its lease has not run out)."""
+        return self.deploying_id is not None and held(self.deploy_lease_until, now or utcnow())
+
+    @property
+    def applied_view(self) -> dict[str, Any] | None:
+        """The applied state as the API shows it: revision, config, code checksum, when."""
+        if self.applied_state is None:
+            return None
+        return {
+            "revision": self.head_revision,
+            # "code" holds the checksum in a state (service.functions.state.CODE).
+            "config": {k: v for k, v in self.applied_state.items() if k != "code"},
+            "code_checksum": self.applied_state.get("code"),
+            "applied_at": self.applied_at,
+        }
+
+    @property
+    def deploying(self) -> str | None:
+        """The deployment holding the function right now, if any."""
+        return self.deploying_id if self.claim_held() else None

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, UTCDateTime, utcnow
+from service.models.function import Function
 
 
 class Job(Base):
@@ -49,6 +50,16 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(100))
+
+    # Loaded by the queries that present a job, never lazily.
+    function: Mapped[Function] = relationship(lazy="raise")
+    reports: Mapped[list[JobReport]] = relationship(
+        lazy="raise", order_by="JobReport.name", viewonly=True
+    )
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_requested_at is not None
 
 
 class JobReport(Base):

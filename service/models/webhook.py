@@ -47,6 +47,10 @@ class WebhookSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    @property
+    def has_secret(self) -> bool:
+        return self.secret_sealed is not None
+
 
 class WebhookStream(Base):
     """Per-function event counter.
@@ -117,6 +121,11 @@ class WebhookDelivery(Base):
     attempt_log: Mapped[list[WebhookAttempt]] = relationship(
         lazy="raise", order_by="WebhookAttempt.id", passive_deletes=True
     )
+
+    @property
+    def next_attempt_due(self) -> datetime | None:
+        """When the next attempt is due; None once the delivery has ended."""
+        return self.next_attempt_at if self.status == "pending" else None
 
 
 class WebhookAttempt(Base):

@@ -6,17 +6,22 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.codezip import ZipLimits
-from service.functions.repository import FunctionRepository
 from service.kit.errors import NotFound, PayloadTooLarge
 from service.kit.openapi import problems
-from service.kit.state import SessionDep, StateDep
 from service.packages.service import PackageService
+from service.state import app_state
 
 router = APIRouter(
     prefix="/v1/code-packages", tags=["code packages"], responses=problems(401, 403, 422)
 )
 
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the zip.")]
+
+
+def _service(request: Request) -> PackageService:
+    state = app_state(request)
+    limits = ZipLimits(max_compressed_bytes=state.settings.code_package_max_bytes)
+    return PackageService(state.db, limits)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -45,26 +50,20 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     },
 )
 async def put_package(
-    sha256: Sha256Path,
-    request: Request,
-    principal: DeployPrincipal,
-    session: SessionDep,
-    state: StateDep,
-    response: Response,
+    sha256: Sha256Path, request: Request, principal: DeployPrincipal, response: Response
 ) -> None:
     """Upload a code zip under its sha256 (201 stored, 200 already present)."""
-    limits = ZipLimits(max_compressed_bytes=state.settings.code_package_max_bytes)
-    service = PackageService(FunctionRepository(session), limits)
-    if await service.exists(sha256):
+    packages = _service(request)
+    if await packages.exists(sha256):
         response.status_code = status.HTTP_200_OK
         return
-    data = await _read_limited(request, limits.max_compressed_bytes)
-    if not await service.store(sha256, data, principal.name):
+    data = await _read_limited(request, packages.limits.max_compressed_bytes)
+    if not await packages.store(sha256, data, principal.name):
         response.status_code = status.HTTP_200_OK
 
 
 @router.head("/{sha256}", responses=problems(404))
-async def head_package(sha256: Sha256Path, _: ReadPrincipal, session: SessionDep) -> None:
+async def head_package(sha256: Sha256Path, request: Request, _: ReadPrincipal) -> None:
     """200 when the package is stored, 404 otherwise."""
-    if not await PackageService(FunctionRepository(session), ZipLimits()).exists(sha256):
+    if not await _service(request).exists(sha256):
         raise NotFound(f"no code package {sha256}")

@@ -17,10 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from service.kit.crypto import SecretBox
-from service.kit.db import write_transaction
+from service.kit.db import Database
 from service.kit.settings import Settings
 from service.models import WebhookAttempt, WebhookEvent, WebhookSubscription
 from service.models.base import utcnow
@@ -80,12 +78,12 @@ class Dispatcher:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db: Database,
         box: SecretBox,
         client: transport.Connections,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.db = db
         self.box = box
         self.client = client
         self.policy = DestinationPolicy(settings.webhook_allowed_hosts)
@@ -93,7 +91,7 @@ class Dispatcher:
         self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN
         # One write of this dispatcher at a time: results that arrive while a
-        # write runs are committed together by the next one. (write_transaction
+        # write runs are committed together by the next one. (Database.write()
         # queues it behind the process's other SQLite writers.)
         self._write_lock = asyncio.Lock()
         self._unrecorded: list[tuple[_Work, transport.AttemptResult]] = []
@@ -143,7 +141,7 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[_Work]:
         now = utcnow()
-        async with self._write_lock, write_transaction(self.sessions) as session:
+        async with self._write_lock, self.db.write() as session:
             outbox = OutboxRepository(session)
             ids = await outbox.claim(self.owner, now, now + self.lease, limit)
             rows = await outbox.work_items(ids) if ids else []
@@ -204,7 +202,7 @@ class Dispatcher:
         return values | {"status": status.value, "finished_at": now}
 
     async def _record(self, batch: list[tuple[_Work, transport.AttemptResult]]) -> None:
-        async with write_transaction(self.sessions) as session:
+        async with self.db.write() as session:
             outbox = OutboxRepository(session)
             for work, result in batch:
                 attempt = WebhookAttempt(

@@ -4,11 +4,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.kit.leases import expired_sql
+from service.kit.repository import Repository
 from service.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -21,16 +23,8 @@ from service.webhooks.schemas import DeliveryStatus
 _PENDING = DeliveryStatus.PENDING.value
 
 
-class SubscriptionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def save(self, subscription: WebhookSubscription) -> None:
-        self.session.add(subscription)
-        await self.session.flush()
-
-    async def by_id(self, subscription_id: int) -> WebhookSubscription | None:
-        return await self.session.get(WebhookSubscription, subscription_id)
+class SubscriptionRepository(Repository[WebhookSubscription]):
+    model = WebhookSubscription
 
     async def page(self, after: int | None, limit: int) -> list[WebhookSubscription]:
         query = select(WebhookSubscription).order_by(WebhookSubscription.id).limit(limit)
@@ -38,14 +32,9 @@ class SubscriptionRepository:
             query = query.where(WebhookSubscription.id > after)
         return list((await self.session.scalars(query)).all())
 
-    async def delete(self, subscription: WebhookSubscription) -> None:
-        await self.session.delete(subscription)
-        await self.session.flush()
 
-
-class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class DeliveryRepository(Repository[WebhookDelivery]):
+    model = WebhookDelivery
 
     def _with_details(self) -> Any:
         return select(WebhookDelivery).options(
@@ -161,7 +150,7 @@ class OutboxRepository:
             .where(
                 pending.c.rank == 1,
                 pending.c.next_attempt_at <= now,
-                or_(pending.c.lease_expires_at.is_(None), pending.c.lease_expires_at < now),
+                expired_sql(pending.c.lease_expires_at, now),
             )
             .order_by(pending.c.next_attempt_at, pending.c.id)
             .limit(limit)
@@ -177,7 +166,7 @@ class OutboxRepository:
                 target.status == _PENDING,
                 # Re-checked: another dispatcher may have tried it meanwhile.
                 target.next_attempt_at <= now,
-                or_(target.lease_expires_at.is_(None), target.lease_expires_at < now),
+                expired_sql(target.lease_expires_at, now),
             )
             .values(lease_owner=owner, lease_expires_at=lease_until)
             .returning(target.id)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.state import SessionDep, StateDep
+from service.state import app_state
 from service.webhooks.schemas import (
     DeliveryOut,
     DeliveryStatus,
@@ -18,15 +18,16 @@ from service.webhooks.schemas import (
     WebhookOut,
     WebhookUpdate,
 )
-from service.webhooks.service import WebhookService, present, present_delivery
+from service.webhooks.service import WebhookService
 
 router = APIRouter(tags=["webhooks"], responses=problems(401, 403, 422))
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-async def _service(session: SessionDep, state: StateDep) -> WebhookService:
-    return WebhookService(session, state.secret_box, state.settings)
+async def _service(request: Request) -> WebhookService:
+    state = app_state(request)
+    return WebhookService(state.db, state.secret_box, state.settings)
 
 
 Webhooks = Annotated[WebhookService, Depends(_service)]
@@ -39,19 +40,19 @@ async def create_webhook(
     """Subscribe a URL to events. A standard webhook's signing secret is in this
     response only; URL and secrets are encrypted at rest."""
     subscription, secret = await webhooks.create(body, principal.name)
-    return WebhookCreated(**present(subscription).model_dump(), secret=secret)
+    return WebhookCreated(**WebhookOut.model_validate(subscription).model_dump(), secret=secret)
 
 
 @router.get("/v1/webhooks", response_model=Page[WebhookOut])
 async def list_webhooks(_: ReadPrincipal, webhooks: Webhooks, page: PageDep) -> Page[WebhookOut]:
     rows = await webhooks.page(page.after_int(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda s: s.id)
-    return Page(items=[present(s) for s in items], next_cursor=cursor)
+    return Page(items=[WebhookOut.model_validate(s) for s in items], next_cursor=cursor)
 
 
 @router.get("/v1/webhooks/{webhook_id}", response_model=WebhookOut, responses=problems(404))
 async def get_webhook(webhook_id: Id, _: ReadPrincipal, webhooks: Webhooks) -> WebhookOut:
-    return present(await webhooks.get(webhook_id))
+    return WebhookOut.model_validate(await webhooks.get(webhook_id))
 
 
 @router.patch("/v1/webhooks/{webhook_id}", response_model=WebhookOut, responses=problems(404))
@@ -60,7 +61,7 @@ async def update_webhook(
 ) -> WebhookOut:
     """Change fields; omitted ones stay. `active: true` re-enables a disabled webhook
     (pending deliveries resume); events emitted while it was disabled are not sent."""
-    return present(await webhooks.update(webhook_id, body))
+    return WebhookOut.model_validate(await webhooks.update(webhook_id, body))
 
 
 @router.delete(
@@ -100,7 +101,7 @@ async def test_webhook(
 ) -> DeliveryOut:
     """Queue a signed `webhook.test` event for this webhook only; follow it in the
     delivery log."""
-    return present_delivery(await webhooks.send_test(webhook_id, principal.name))
+    return DeliveryOut.model_validate(await webhooks.send_test(webhook_id, principal.name))
 
 
 @router.get(
@@ -119,7 +120,7 @@ async def list_deliveries(
     latency, the start of the response and the error."""
     rows = await webhooks.list_deliveries(webhook_id, status_, page.after_int(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda d: d.id)
-    return Page(items=[present_delivery(d) for d in items], next_cursor=cursor)
+    return Page(items=[DeliveryOut.model_validate(d) for d in items], next_cursor=cursor)
 
 
 @router.post(
@@ -131,4 +132,4 @@ async def list_deliveries(
 async def redeliver(delivery_id: Id, _: AdminPrincipal, webhooks: Webhooks) -> DeliveryOut:
     """Send a delivered or given-up delivery again, as a new round of attempts
     (same `webhook-id`, so receivers can tell it is the same event)."""
-    return present_delivery(await webhooks.redeliver(delivery_id))
+    return DeliveryOut.model_validate(await webhooks.redeliver(delivery_id))

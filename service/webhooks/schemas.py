@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field, SecretStr
 
 from service.webhooks.url_safety import check_url_syntax
 
@@ -100,8 +100,13 @@ class WebhookUpdate(BaseModel):
 
 
 class WebhookOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
     id: int
-    url: str = Field(description="Redacted: query values and robot tokens are masked.")
+    url: str = Field(
+        validation_alias="url_redacted",
+        description="Redacted: query values and robot tokens are masked.",
+    )
     format: Format
     events: list[EventType]
     functions: list[str] | None
@@ -142,6 +147,8 @@ class SecretRotated(BaseModel):
 
 
 class AttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     attempted_at: datetime
     outcome: Outcome
     status_code: int | None
@@ -151,14 +158,21 @@ class AttemptOut(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
-    webhook_id: int
-    event_id: str = Field(description="Sent as `webhook-id`; the same on every attempt.")
-    event_type: str
-    function: str | None
+    webhook_id: int = Field(validation_alias="subscription_id")
+    event_id: str = Field(
+        validation_alias=AliasPath("event", "uid"),
+        description="Sent as `webhook-id`; the same on every attempt.",
+    )
+    event_type: str = Field(validation_alias=AliasPath("event", "type"))
+    function: str | None = Field(validation_alias=AliasPath("event", "function"))
     status: DeliveryStatus
     attempts: int = Field(description="Attempts in the current round (reset by redeliver).")
-    next_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(
+        validation_alias="next_attempt_due", description="When pending: the next attempt."
+    )
     last_status_code: int | None
     last_error: str | None
     created_at: datetime

@@ -9,11 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from service.jobs.context import WorkerContext
 from service.kit.crypto import SecretBox
-from service.kit.db import write_transaction
+from service.kit.db import Database
 from service.kit.settings import Settings
 from service.models.base import utcnow
 from service.webhooks.dispatcher import BackgroundDispatcher, Dispatcher
@@ -32,7 +30,7 @@ async def dispatch_webhooks(ctx: WorkerContext) -> int:
     """Deliver due webhooks (arq cron, every second); safe to run many at once."""
     settings = ctx["settings"]
     async with new_client() as client:
-        dispatcher = Dispatcher(settings, ctx["sessions"], ctx["secret_box"], client)
+        dispatcher = Dispatcher(settings, ctx["db"], ctx["secret_box"], client)
         deadline = time.monotonic() + JOB_BUDGET_SECONDS
         sent = await dispatcher.pump(
             asyncio.Event(),
@@ -45,9 +43,9 @@ async def dispatch_webhooks(ctx: WorkerContext) -> int:
     return sent
 
 
-async def _purge(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
+async def _purge(settings: Settings, db: Database) -> int:
     cutoff = utcnow() - timedelta(days=settings.webhook_retention_days)
-    async with write_transaction(sessions) as session:
+    async with db.write() as session:
         purged = await OutboxRepository(session).purge(cutoff)
     if purged:
         log.info(
@@ -58,13 +56,13 @@ async def _purge(settings: Settings, sessions: async_sessionmaker[AsyncSession])
 
 async def purge_webhook_log(ctx: WorkerContext) -> int:
     """Delete finished webhook events past FCPLANE_WEBHOOK_RETENTION_DAYS (daily cron)."""
-    return await _purge(ctx["settings"], ctx["sessions"])
+    return await _purge(ctx["settings"], ctx["db"])
 
 
-async def _purge_hourly(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def _purge_hourly(settings: Settings, db: Database) -> None:
     while True:
         try:
-            await _purge(settings, sessions)
+            await _purge(settings, db)
         except Exception as exc:  # the next hour will do
             log.warning("webhook log purge failed: %s", type(exc).__name__)
         await asyncio.sleep(PURGE_EVERY_SECONDS)
@@ -72,15 +70,15 @@ async def _purge_hourly(settings: Settings, sessions: async_sessionmaker[AsyncSe
 
 @asynccontextmanager
 async def background_dispatcher(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], box: SecretBox
+    settings: Settings, db: Database, box: SecretBox
 ) -> AsyncIterator[BackgroundDispatcher]:
     """Run the dispatcher inside this process for as long as the context is open."""
     async with new_client() as client:
         runner = BackgroundDispatcher(
-            Dispatcher(settings, sessions, box, client), settings.webhook_poll_seconds
+            Dispatcher(settings, db, box, client), settings.webhook_poll_seconds
         )
         runner.start()
-        purger = asyncio.create_task(_purge_hourly(settings, sessions), name="webhook-purge")
+        purger = asyncio.create_task(_purge_hourly(settings, db), name="webhook-purge")
         try:
             yield runner
         finally:

@@ -49,6 +49,13 @@ async def test_local_endpoint_is_kept_with_its_scheme(client: httpx.AsyncClient)
     assert response.json()["endpoint"] == "http://127.0.0.1:9000"
     bare = await client.post("/v1/accounts", json=account(alias="bare", endpoint="fc.example:8443"))
     assert bare.json()["endpoint"] == "https://fc.example:8443"
+    # An internationalised name is stored in its ASCII (IDNA) form; IPv6 in brackets.
+    idn = await client.post(
+        "/v1/accounts", json=account(alias="idn", endpoint="https://münchen.de")
+    )
+    assert idn.json()["endpoint"] == "https://xn--mnchen-3ya.de"
+    v6 = await client.post("/v1/accounts", json=account(alias="v6", endpoint="http://[::1]:9000"))
+    assert v6.json()["endpoint"] == "http://[::1]:9000"
 
 
 @pytest.mark.parametrize(
@@ -58,6 +65,13 @@ async def test_local_endpoint_is_kept_with_its_scheme(client: httpx.AsyncClient)
         ("endpoint", "http://host/path"),
         ("endpoint", "http://user:pw@host"),
         ("endpoint", "http://host:99999"),
+        # Hosts that would be stored and then make every FC call fail with 502.
+        ("endpoint", "https://☃☃.example"),
+        ("endpoint", "https://-bad-.example"),
+        ("endpoint", "https://" + "a" * 64 + ".example"),
+        ("endpoint", "https://exa mple.com"),
+        ("endpoint", "https://under_score.example"),
+        ("endpoint", "https://a..b"),
         ("region", "Hangzhou"),
         ("account_id", "abc"),
         ("alias", "Bad Alias"),
@@ -170,6 +184,7 @@ async def test_pagination_walks_every_account_once(client: httpx.AsyncClient) ->
     bad = await client.get("/v1/accounts", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 422
     assert bad.json()["field"] == "cursor"
+    assert bad.json()["code"] == "invalid_cursor"
 
 
 async def test_list_items_match_single_reads(client: httpx.AsyncClient) -> None:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.accounts.repository import AccountRepository
-from service.accounts.service import AccountService
+from service.accounts.service import AccountService, credentials
 from service.kit.crypto import SecretBox
+from service.kit.db import Database
 from service.kit.settings import Settings
 from tests.accounts.test_accounts import account
 from tests.conftest import TEST_SECRET_KEY
@@ -70,12 +70,8 @@ async def test_secrets_are_encrypted_and_never_leak(
             assert plaintext.encode() not in raw
 
     # ...and yet the gateway can still open them with the configured key.
-    async with engine.connect() as conn:
-        from sqlalchemy.ext.asyncio import AsyncSession
-
-        async with AsyncSession(bind=conn) as session:
-            service = AccountService(AccountRepository(session), SecretBox(TEST_SECRET_KEY))
-            creds = service.credentials(await service.get("prod"))
+    account = await AccountService(Database(engine), SecretBox(TEST_SECRET_KEY)).get("prod")
+    creds = credentials(SecretBox(TEST_SECRET_KEY), account)
     assert creds.access_key_secret == ROTATED
     assert creds.security_token == STS
     assert ROTATED not in repr(creds)

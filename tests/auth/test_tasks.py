@@ -12,9 +12,9 @@ from arq.connections import RedisSettings
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.jobs.worker import create_worker
 from service.kit.settings import Settings
 from service.models import ApiToken
+from service.worker import create_worker
 from tests.conftest import REDIS_URL, token_with, unavailable
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.accounts.service import Credentials
-from service.cloud.access import FcAccess
+from service.cloud.access import Credentials, FcAccess
 from service.cloud.errors import (
     FcAlreadyExists,
     FcAuthFailed,

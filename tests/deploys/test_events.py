@@ -45,16 +45,20 @@ async def test_outcomes_become_events_in_order(
     assert merged.status_code == 201
 
     events = await _events(engine, "ev")
+    # The refused deploy saw the console edit: it records the drift (opened)
+    # in the transaction that records the refusal; the drift check after it
+    # finds the same drift and adds nothing.
     assert [e.type for e in events] == [
         "deploy.succeeded",
-        "deploy.conflict",
         "drift.opened",
+        "deploy.conflict",
         "deploy.failed",
         "drift.resolved",
         "deploy.succeeded",
     ]
     assert [e.seq for e in events] == sorted(e.seq for e in events)
-    conflict, opened, failed = events[1], events[2], events[3]
+    opened, conflict, failed, resolved = events[1], events[2], events[3], events[4]
+    assert resolved.payload["resolved_by_deployment_id"] == merged.json()["id"]
     assert {"path": "/timeout", "base": 3, "value": 20} in conflict.payload["remote_changes"]
     assert opened.payload["changes"] == [{"path": "/timeout", "base": 3, "value": 20}]
     assert failed.payload["error"]["status"] == 502

@@ -12,7 +12,7 @@ from tests.deploys.conftest import BASE_CONFIG, deploy, first_deploy
 
 
 async def _statements(app: FastAPI, client: httpx.AsyncClient, url: str) -> tuple[int, Any]:
-    engine = app.state.fcplane.engine.sync_engine
+    engine = app.state.fcplane.db.engine.sync_engine
     seen: list[str] = []
 
     def count(*args: Any) -> None:

@@ -74,5 +74,11 @@ async def test_merge_keeps_both_changes(
     function = (await client.get("/v1/functions/hello")).json()
     assert function["drift_status"] == "in_sync"
     assert function["head_revision"] == 2
+    # The refused deploy saw B's console edit and recorded it as drift; the merge
+    # that took it in resolved that event, naming itself.
     events = (await client.get("/v1/drift-events", params={"function": "hello"})).json()
-    assert events["items"] == []
+    [event] = events["items"]
+    assert event["changes"] == [{"path": "/timeout", "base": 3, "value": 20}]
+    assert event["status"] == "resolved"
+    assert event["resolution"] == "deploy"
+    assert event["resolved_by_deployment_id"] == merged.json()["id"]

@@ -13,8 +13,8 @@ from arq.connections import RedisSettings
 
 from service.app import create_app
 from service.emulator.server import EmbeddedEmulator
-from service.jobs.worker import create_worker
 from service.kit.settings import Settings
+from service.worker import create_worker
 from tests.conftest import REDIS_URL, unavailable
 from tests.deploys.conftest import first_deploy, sdk_update
 from tests.fc import inject, register_account

@@ -3,6 +3,7 @@ from __future__ import annotations
 from service.deploys.planner import decide, make_plan
 from service.functions import diff
 from service.functions.diff import MISSING
+from service.models.deployment import Strategy
 
 BASE = {"timeout": 3, "memorySize": 512, "environmentVariables": {"A": "1"}, "code": "111"}
 
@@ -53,22 +54,22 @@ def test_strategies() -> None:
     plan = make_plan("f", 1, 1, BASE, local, live, applied=BASE)
     assert plan.drifted
     assert plan.conflict_code == "drift_conflict"
-    assert decide(plan, "fail", local, live).action == "refuse"
-    merged = decide(plan, "merge", local, live)
+    assert decide(plan, Strategy.FAIL, local, live).action == "refuse"
+    merged = decide(plan, Strategy.MERGE, local, live)
     assert merged.target == {**BASE, "memorySize": 1024, "timeout": 20}
-    assert decide(plan, "use-local", local, live).target == local
-    assert decide(plan, "use-remote", local, live).target == live
-    assert decide(plan, "use-remote", local, None).action == "refuse"
+    assert decide(plan, Strategy.USE_LOCAL, local, live).target == local
+    assert decide(plan, Strategy.USE_REMOTE, local, live).target == live
+    assert decide(plan, Strategy.USE_REMOTE, local, None).action == "refuse"
     clean = make_plan("f", 1, 1, BASE, local, BASE, applied=BASE)
-    assert decide(clean, "fail", local, BASE).target == local
+    assert decide(clean, Strategy.FAIL, local, BASE).target == local
     behind = make_plan("f", 1, 2, BASE, local, live, applied=live)
     assert not behind.drifted
     assert behind.conflict_code == "revision_conflict"
-    assert decide(behind, "fail", local, live).action == "refuse"
+    assert decide(behind, Strategy.FAIL, local, live).action == "refuse"
     first = make_plan("f", 0, 0, {}, local, None, applied=None)
-    assert decide(first, "fail", local, None).target == local
+    assert decide(first, Strategy.FAIL, local, None).target == local
     taken = make_plan("f", 0, 0, {}, local, live, applied=None)
-    assert "adopt" in decide(taken, "fail", local, live).reason
+    assert "adopt" in decide(taken, Strategy.FAIL, local, live).reason
 
 
 def test_fingerprint_ignores_key_order() -> None:

@@ -157,6 +157,8 @@ async def test_list_filters_and_pages(client: httpx.AsyncClient, deployed: str) 
     assert await count(function="other") == 0
     assert (await client.get("/v1/jobs", params={"status": "done"})).status_code == 422
     for forged in ("garbage", encode_cursor("2026-01-01T00:00:00|x"), encode_cursor("x|y")):
-        assert (await client.get("/v1/jobs", params={"cursor": forged})).status_code == 422
+        refused = await client.get("/v1/jobs", params={"cursor": forged})
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "invalid_cursor"
     assert (await client.get("/v1/jobs/0123-abcd")).status_code == 404
     assert (await client.get("/v1/jobs/not-a-job")).status_code == 422

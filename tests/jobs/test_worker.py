@@ -25,10 +25,10 @@ from service.cloud.gateway import FcGateway
 from service.emulator.server import EmbeddedEmulator
 from service.jobs.execution import JobDeps, sweep
 from service.jobs.tasks import ArqQueue, run_job
-from service.jobs.worker import create_worker
 from service.kit.crypto import SecretBox
-from service.kit.db import create_engine, create_sessionmaker
+from service.kit.db import Database
 from service.kit.settings import Settings
+from service.worker import create_worker
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, unavailable
 from tests.deploys.conftest import first_deploy
 from tests.fc import register_account
@@ -119,13 +119,12 @@ async def test_a_job_delivered_twice_runs_once(
     api: httpx.AsyncClient, redis_settings: Settings, engine: AsyncEngine
 ) -> None:
     job = await submit(api, invocations=2)
-    gateway, sessions, box = FcGateway(), create_sessionmaker(engine), SecretBox(TEST_SECRET_KEY)
+    gateway, db, box = FcGateway(), Database(engine), SecretBox(TEST_SECRET_KEY)
 
     def ctx(delivery: str) -> Any:  # what arq hands a job: the worker's ctx plus its job id
         return {
             "settings": redis_settings,
-            "engine": engine,
-            "sessions": sessions,
+            "db": db,
             "secret_box": box,
             "gateway": gateway,
             "job_id": delivery,
@@ -170,11 +169,9 @@ async def test_sweeper_aborts_a_cancelled_job_that_does_not_stop(
         assert (await api.get(f"/v1/jobs/{job['id']}")).json()["status"] == "running"
         impatient = redis_settings.model_copy(update={"job_cancel_grace_seconds": 0})
         async with AsyncExitStack() as stack:
-            engine = create_engine(impatient.resolved_database_url)
-            stack.push_async_callback(engine.dispose)
-            deps = JobDeps(
-                impatient, create_sessionmaker(engine), SecretBox(TEST_SECRET_KEY), FcGateway()
-            )
+            db = Database.connect(impatient.resolved_database_url)
+            stack.push_async_callback(db.dispose)
+            deps = JobDeps(impatient, db, SecretBox(TEST_SECRET_KEY), FcGateway())
             queue = ArqQueue(arq_pool, impatient.redis_queue_name)
             await sweep(deps, queue.enqueue_again, stale_after=60, abort=queue.abort)
         cancelled = await wait_for(api, job["id"], "cancelled", timeout=5)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.kit.db import create_sessionmaker
+from service.kit.db import Database
 from service.models import WebhookDelivery, WebhookEvent
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType, Format
@@ -25,7 +25,7 @@ from tests.webhooks.receiver import Receiver, Reply, eventually
 
 
 async def _emit(engine: AsyncEngine, function: str, n: int, **payload: object) -> None:
-    async with create_sessionmaker(engine).begin() as session:
+    async with Database(engine).write() as session:
         await emit(
             session,
             EventType.DEPLOY_SUCCEEDED,
@@ -199,8 +199,7 @@ async def test_rolled_back_change_sends_nothing(
     client: httpx.AsyncClient, receiver: Receiver, engine: AsyncEngine
 ) -> None:
     await subscribe(client, receiver.url)
-    sessions = create_sessionmaker(engine)
-    async with sessions() as session:
+    async with Database(engine).read() as session:
         await emit(session, EventType.DEPLOY_FAILED, "f", {"error": "boom"})
         await session.rollback()
     await _emit(engine, "f", 2)  # a committed one after it, as a marker
@@ -215,7 +214,7 @@ async def test_filters_by_event_and_function(
 ) -> None:
     await subscribe(client, receiver.url, events=["deploy.succeeded"], functions=["mine"])
     await _emit(engine, "other", 1)
-    async with create_sessionmaker(engine).begin() as session:
+    async with Database(engine).write() as session:
         await emit(session, EventType.DRIFT_OPENED, "mine", {})
     await _emit(engine, "mine", 7)
     await eventually(lambda: len(receiver.received()) == 1)

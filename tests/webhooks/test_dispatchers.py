@@ -13,12 +13,11 @@ import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.jobs.context import WorkerContext
-from service.jobs.worker import create_worker
 from service.kit.crypto import SecretBox
-from service.kit.db import create_engine, create_sessionmaker
+from service.kit.db import Database, create_engine
 from service.kit.settings import Settings
 from service.models import WebhookDelivery, WebhookEvent
 from service.models.base import utcnow
@@ -28,6 +27,7 @@ from service.webhooks.schemas import EventType, WebhookCreate
 from service.webhooks.service import WebhookService
 from service.webhooks.tasks import purge_webhook_log
 from service.webhooks.transport import new_client
+from service.worker import create_worker
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, unavailable
 from tests.webhooks import standard_webhooks
 from tests.webhooks.receiver import Receiver, eventually
@@ -36,25 +36,17 @@ BOX = SecretBox(TEST_SECRET_KEY)
 FUNCTIONS = ["f0", "f1", "f2", "f3", "f4"]
 
 
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
-
-
-async def _subscribe(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, url: str
-) -> str:
-    async with sessions.begin() as session:
-        _, secret = await WebhookService(session, BOX, settings).create(
-            WebhookCreate(url=url, events=[EventType.DEPLOY_SUCCEEDED]), "test"
-        )
+async def _subscribe(db: Database, settings: Settings, url: str) -> str:
+    _, secret = await WebhookService(db, BOX, settings).create(
+        WebhookCreate(url=url, events=[EventType.DEPLOY_SUCCEEDED]), "test"
+    )
     assert secret is not None
     return secret
 
 
-async def _emit_all(sessions: async_sessionmaker[AsyncSession], per_function: int) -> None:
+async def _emit_all(db: Database, per_function: int) -> None:
     for n in range(1, per_function + 1):
-        async with sessions.begin() as session:
+        async with db.write() as session:
             for function in FUNCTIONS:
                 await emit(session, EventType.DEPLOY_SUCCEEDED, function, {"revision": n})
 
@@ -74,19 +66,19 @@ async def replicas(settings: Settings, database_url: str) -> AsyncIterator[list[
     """Four dispatchers, each with its own engine, as separate processes would be."""
     engines = [create_engine(database_url) for _ in range(4)]
     async with new_client() as client:
-        yield [Dispatcher(settings, create_sessionmaker(e), BOX, client) for e in engines]
+        yield [Dispatcher(settings, Database(e), BOX, client) for e in engines]
     for e in engines:
         await e.dispose()
 
 
 async def test_concurrent_dispatchers_send_each_event_once_in_order(
     settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
     receiver: Receiver,
     replicas: list[Dispatcher],
 ) -> None:
-    secret = await _subscribe(sessions, settings, receiver.url)
-    await _emit_all(sessions, per_function=12)
+    secret = await _subscribe(db, settings, receiver.url)
+    await _emit_all(db, per_function=12)
     total = 12 * len(FUNCTIONS)
 
     async def work(dispatcher: Dispatcher) -> None:
@@ -98,7 +90,7 @@ async def test_concurrent_dispatchers_send_each_event_once_in_order(
     await asyncio.sleep(0.2)  # a double send would show up now
     assert len(receiver.received()) == total
     _check_arrivals(receiver, secret, 12)
-    async with sessions() as session:
+    async with db.read() as session:
         rows = (
             await session.execute(select(WebhookDelivery.status, WebhookDelivery.attempts))
         ).all()
@@ -106,13 +98,13 @@ async def test_concurrent_dispatchers_send_each_event_once_in_order(
 
 
 async def test_concurrent_emits_for_one_function_get_contiguous_sequence_numbers(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], database_url: str
+    settings: Settings, db: Database, database_url: str
 ) -> None:
     engines = [create_engine(database_url) for _ in range(8)]
     try:
 
         async def one(engine: AsyncEngine, n: int) -> None:
-            async with create_sessionmaker(engine).begin() as session:
+            async with Database(engine).write() as session:
                 await emit(session, EventType.DRIFT_OPENED, "hot", {"n": n})
                 await asyncio.sleep(0.01)  # hold the transaction open a little
 
@@ -120,17 +112,17 @@ async def test_concurrent_emits_for_one_function_get_contiguous_sequence_numbers
     finally:
         for e in engines:
             await e.dispose()
-    async with sessions() as session:
+    async with db.read() as session:
         seqs = sorted((await session.scalars(select(WebhookEvent.seq))).all())
     assert seqs == list(range(1, 25))
 
 
 @pytest.mark.redis
 async def test_arq_burst_worker_delivers(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], receiver: Receiver
+    settings: Settings, db: Database, receiver: Receiver
 ) -> None:
-    secret = await _subscribe(sessions, settings, receiver.url)
-    await _emit_all(sessions, per_function=3)
+    secret = await _subscribe(db, settings, receiver.url)
+    await _emit_all(db, per_function=3)
     try:
         pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
     except OSError as exc:
@@ -155,15 +147,13 @@ async def test_arq_burst_worker_delivers(
     _check_arrivals(receiver, secret, 3)
 
 
-async def test_purge_keeps_recent_and_pending_events(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    await _subscribe(sessions, settings, "http://127.0.0.1:9/unused")
-    async with sessions.begin() as session:
+async def test_purge_keeps_recent_and_pending_events(settings: Settings, db: Database) -> None:
+    await _subscribe(db, settings, "http://127.0.0.1:9/unused")
+    async with db.write() as session:
         for n in range(3):
             await emit(session, EventType.DEPLOY_SUCCEEDED, "f", {"n": n})
     old = utcnow() - timedelta(days=settings.webhook_retention_days + 1)
-    async with sessions.begin() as session:
+    async with db.write() as session:
         await session.execute(
             update(WebhookEvent).where(WebhookEvent.seq < 3).values(created_at=old)
         )
@@ -171,8 +161,8 @@ async def test_purge_keeps_recent_and_pending_events(
         await session.execute(
             update(WebhookDelivery).where(WebhookDelivery.seq != 2).values(status="delivered")
         )
-    context = cast(WorkerContext, {"settings": settings, "sessions": sessions})
+    context = cast(WorkerContext, {"settings": settings, "db": db})
     assert await purge_webhook_log(context) == 1
-    async with sessions() as session:
+    async with db.read() as session:
         assert sorted((await session.scalars(select(WebhookEvent.seq))).all()) == [2, 3]
         assert sorted((await session.scalars(select(WebhookDelivery.seq))).all()) == [2, 3]

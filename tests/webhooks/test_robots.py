@@ -11,7 +11,7 @@ import urllib.parse
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.kit.db import create_sessionmaker
+from service.kit.db import Database
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 from tests.webhooks.conftest import subscribe
@@ -31,7 +31,7 @@ PLAN = {
 
 
 async def _conflict(engine: AsyncEngine) -> None:
-    async with create_sessionmaker(engine).begin() as session:
+    async with Database(engine).write() as session:
         await emit(
             session,
             EventType.DEPLOY_CONFLICT,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.kit.db import create_sessionmaker
+from service.kit.db import Database
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 from service.webhooks.url_safety import DestinationPolicy, DestinationRefused, redact_url
@@ -40,7 +40,7 @@ async def test_rebinding_to_a_private_address_is_refused_at_delivery(
     dns["hooks.rebind.test"] = "93.184.216.34"  # public when the subscription is saved
     created = await subscribe(client, f"http://hooks.rebind.test:{receiver.port}/hook")
     dns["hooks.rebind.test"] = "10.0.0.7"  # private when it is used
-    async with create_sessionmaker(engine).begin() as session:
+    async with Database(engine).write() as session:
         await emit(session, EventType.DEPLOY_SUCCEEDED, "f", {})
     log: list[dict[str, Any]] = []
 
@@ -62,7 +62,7 @@ async def test_requests_go_to_the_checked_address_with_the_original_host(
 ) -> None:
     dns["hooks.allowed.test"] = "127.0.0.1"  # allowed by FCPLANE_WEBHOOK_ALLOWED_HOSTS
     await subscribe(client, f"http://hooks.allowed.test:{receiver.port}/hook?x=1")
-    async with create_sessionmaker(engine).begin() as session:
+    async with Database(engine).write() as session:
         await emit(session, EventType.DEPLOY_SUCCEEDED, "f", {})
     await eventually(lambda: len(receiver.received()) == 1)
     got = receiver.received()[0]

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.auth.cache import TokenCache
 from service.cloud.gateway import FcGateway
 from service.kit.crypto import SecretBox
-from service.kit.db import unit_of_work
+from service.kit.db import Database
 from service.kit.settings import Settings
 
 
 @dataclass
 class AppState:
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     secret_box: SecretBox
     redis: Redis | None
     migration_heads: tuple[str, ...]
@@ -48,16 +45,3 @@ async def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    # A context manager, not a nested generator: an exception thrown into this
-    # dependency must reach unit_of_work so it rolls back and releases the
-    # connection at once.
-    async with unit_of_work(app_state(request).sessions) as session:
-        yield session
-
-
-# scope="function": commit before the response is sent, so a client never sees
-# a success whose transaction then fails to commit.
-SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -13,7 +13,7 @@ from service.cloud.gateway import FcGateway
 from service.drift.tasks import scan_drift
 from service.jobs.tasks import RUN_JOB, run_job, sweep_jobs
 from service.kit.crypto import SecretBox, configured_key
-from service.kit.db import create_engine, create_sessionmaker
+from service.kit.db import Database
 from service.kit.settings import Settings
 from service.webhooks.tasks import JOB_BUDGET_SECONDS, dispatch_webhooks, purge_webhook_log
 
@@ -78,19 +78,17 @@ def create_worker(settings: Settings, *, burst: bool = False) -> Worker:
         raise ValueError("FCPLANE_REDIS_URL is not set: without Redis, jobs run inside the API")
 
     async def startup(ctx: dict[str, Any]) -> None:
-        engine = create_engine(settings.resolved_database_url)
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
         ctx.update(
             settings=settings,
-            engine=engine,
-            sessions=create_sessionmaker(engine),
+            db=Database.connect(settings.resolved_database_url, settings.database_pool_size),
             secret_box=SecretBox(configured_key(key, settings.data_dir)),
             gateway=FcGateway(),
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        if "engine" in ctx:
-            await ctx["engine"].dispose()
+        if "db" in ctx:
+            await ctx["db"].dispose()
 
     return Worker(
         functions=FUNCTIONS,

@@ -1,0 +1,50 @@
+"""What every repository does the same way: hold the session, get, lock, add, delete."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.errors import NotFound
+
+M = TypeVar("M")
+
+
+class Repository(Generic[M]):
+    """Base of the domain repositories; ``model`` is the ORM class it serves.
+
+    Row locks are taken here (``get_for_update``) and in the subclasses'
+    queries, never by services, so every lock is next to the SQL it guards.
+    """
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: Any) -> M | None:
+        found: M | None = await self.session.get(self.model, key)
+        return found
+
+    async def get_for_update(self, key: Any) -> M | None:
+        """The row, locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
+        found: M | None = await self.session.get(
+            self.model, key, with_for_update=True, populate_existing=True
+        )
+        return found
+
+    async def require(self, key: Any, what: str) -> M:
+        found = await self.get(key)
+        if found is None:
+            raise NotFound(f"no {what} {key}")
+        return found
+
+    async def add(self, row: M) -> M:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def delete(self, row: M) -> None:
+        await self.session.delete(row)
+        await self.session.flush()
