@@ -1,4 +1,5 @@
-"""CRC-64/XZ: FC-WIRE.md's vectors, the bitwise definition on random data, continuation."""
+"""CRC-64/XZ (FC's codeChecksum): the catalogue's check values, the bitwise definition on
+random data, and continuation."""
 
 import random
 
