@@ -2,6 +2,11 @@
 
 Shapes are checked as strictly as the SDK's models parse them: a value echoed
 back with the wrong shape would make the SDK silently return ``body=None``.
+
+FC's cpu/memory/disk rules (``check_spec``, ``default_cpu``, ``default_memory``)
+repeat ``service.functions.specs`` on purpose: the emulator stands in for FC,
+so it checks what fcplane sends independently of fcplane's own copy, and a
+mistake there is not mirrored here. tests/functions compares the two defaults.
 """
 
 from __future__ import annotations

@@ -1,48 +1,17 @@
-"""FC's spec rules and CU price model (FC-WIRE.md), in one place so they are easy to correct."""
+"""FC's CU price model, and the specs an eval tries by default.
+
+FC's cpu/memory rules themselves live in ``service.functions.specs``.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from service.functions.specs import memory_for, round_cpu
+from service.functions.specs import spec_problem as spec_problem  # evals.schemas checks with it
 from service.kit.settings import Settings
 
-CPU_STEP, CPU_MIN, CPU_MAX = 0.05, 0.05, 16.0
-MEMORY_STEP, MEMORY_MIN, MEMORY_MAX = 64, 128, 32768
-MIN_GB_PER_CPU, MAX_GB_PER_CPU = 1.0, 4.0
 FREE_DISK_MB = 512
-
-
-def spec_problem(cpu: float, memory_mb: int) -> str | None:
-    """Why FC would refuse this cpu/memory pair, or None."""
-    steps = cpu / CPU_STEP
-    if not CPU_MIN <= cpu <= CPU_MAX or abs(steps - round(steps)) > 1e-6:
-        return f"cpu {cpu:g} is not a multiple of {CPU_STEP:g} in [{CPU_MIN:g}, {CPU_MAX:g}]"
-    if not MEMORY_MIN <= memory_mb <= MEMORY_MAX or memory_mb % MEMORY_STEP:
-        return (
-            f"memorySize {memory_mb} is not a multiple of {MEMORY_STEP} "
-            f"in [{MEMORY_MIN}, {MEMORY_MAX}]"
-        )
-    ratio = memory_mb / 1024 / cpu
-    if not MIN_GB_PER_CPU - 1e-9 <= ratio <= MAX_GB_PER_CPU + 1e-9:
-        return (
-            f"memorySize {memory_mb} MB for cpu {cpu:g} is {ratio:.2f} GB per vCPU; "
-            f"FC needs {MIN_GB_PER_CPU:g} to {MAX_GB_PER_CPU:g}"
-        )
-    return None
-
-
-def normalize_cpu(cpu: float) -> float:
-    return round(round(cpu / CPU_STEP) * CPU_STEP, 2)
-
-
-def memory_for(cpu: float, gb_per_cpu: float) -> int:
-    """The smallest valid memory size giving at least ``gb_per_cpu`` GB per vCPU."""
-    ratio = min(MAX_GB_PER_CPU, max(MIN_GB_PER_CPU, gb_per_cpu))
-    memory = math.ceil(cpu * ratio * 1024 / MEMORY_STEP) * MEMORY_STEP
-    memory = max(MEMORY_MIN, min(MEMORY_MAX, memory))
-    # Rounding up may cross the upper ratio bound for tiny cpus (0.05 vCPU, 128 MB).
-    return memory
 
 
 DEFAULT_CPU_LADDER = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -55,7 +24,7 @@ def default_ladder(live_cpu: float, live_memory: int) -> list[tuple[float, int]]
     specs = {(cpu, memory_for(cpu, ratio)) for cpu in DEFAULT_CPU_LADDER}
     specs = {s for s in specs if spec_problem(*s) is None}
     if spec_problem(live_cpu, live_memory) is None:
-        specs.add((normalize_cpu(live_cpu), live_memory))
+        specs.add((round_cpu(live_cpu), live_memory))
     return sorted(specs)
 
 

@@ -3,7 +3,7 @@
 Everything is checked against the bytes themselves, never trusted from headers
 alone: the archive is inflated entry by entry under a running byte budget, so
 a bomb whose headers lie about its sizes is caught as surely as an honest one.
-Pure CPU work (the CRC-64 is pure Python): callers run it off the event loop.
+CPU work (inflating every entry, sha256, CRC-64): callers run it off the event loop.
 """
 
 from __future__ import annotations

@@ -39,6 +39,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# default_cpu and default_memory are part of this module's interface too: what
+# normalize() fills in when a config gives only one of cpu and memorySize.
+from service.functions.specs import default_cpu as default_cpu
+from service.functions.specs import default_memory as default_memory
+
 # The JSON pointer a code package's checksum takes in a function's state:
 # normalize() drops ``code`` and callers put the checksum back under this path.
 CODE_PATH = "/code"
@@ -59,7 +64,7 @@ TOP_DEFAULTS: dict[str, Any] = {
     "diskSize": 512,  # unconfirmed: valid 512 | 10240; 512 is the console's and the emulator's
     "instanceConcurrency": 1,  # fc3 FUNCTION_CUSTOM_DEFAULT_CONFIG; emulator
     "memorySize": 512,  # unconfirmed: FC 2.0 documented 128; 3.0 documents none; emulator: 512
-    # cpu: derived from memorySize by default_cpu() below (unconfirmed).
+    # cpu: derived from memorySize by specs.default_cpu() (unconfirmed).
     "environmentVariables": {},
     "layers": [],
     "tags": {},
@@ -118,11 +123,6 @@ SERVER_MANAGED = frozenset(
 SERVER_MANAGED_PREFIXES = ("lastUpdateStatus",)
 # Not server-managed, but not compared as config (see the module docstring).
 NOT_COMPARED = frozenset({"code", "functionName", "resourceGroupId"})
-
-# FC's default CPU for a memory size, unconfirmed: the emulator's rule, memory
-# (GB) / 1.5 in 0.05 steps within the 1:1..1:4 ratio (0.35 vCPU at 512 MB).
-CPU_STEP = 0.05
-GB_PER_DEFAULT_CPU = 1.5
 
 BLANK: tuple[Any, ...] = ("", [], {})
 
@@ -275,25 +275,6 @@ def tags_to_wire(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def default_cpu(memory_mb: int) -> float:
-    """FC's CPU for a memory size when none is given (see GB_PER_DEFAULT_CPU)."""
-    gb = memory_mb / 1024
-    cpu = round(gb / GB_PER_DEFAULT_CPU / CPU_STEP) * CPU_STEP
-    cpu = min(max(cpu, gb / 4, CPU_STEP), gb, 16.0)
-    return _cpu(round(cpu / CPU_STEP) * CPU_STEP)
-
-
-def default_memory(cpu: float) -> int:
-    """FC's memory for a CPU size when none is given: the inverse of default_cpu, in 64 MB."""
-    mb = round(cpu * GB_PER_DEFAULT_CPU * 1024 / 64) * 64
-    low, high = max(128.0, cpu * 1024), min(32768.0, cpu * 4 * 1024)
-    while mb < low:
-        mb += 64
-    while mb > high:
-        mb -= 64
-    return int(mb)
-
-
 # --- Rules --------------------------------------------------------------------
 
 
@@ -306,7 +287,7 @@ def _fill_cpu_memory(out: dict[str, Any], given: Mapping[str, Any]) -> None:
     cpu = out.get("cpu")
     if cpu is None:
         if _is_number(out["memorySize"]):
-            out["cpu"] = default_cpu(int(out["memorySize"]))
+            out["cpu"] = _cpu(default_cpu(int(out["memorySize"])))
         return
     if _is_number(cpu):
         out["cpu"] = _cpu(float(cpu))

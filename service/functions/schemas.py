@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from service.functions import specs
 from service.models.function import DriftStatus
 from service.models.revision import RevisionSource
 
@@ -19,7 +20,6 @@ FunctionName = Annotated[
 ]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of a code package.")]
 
-_EPS = 1e-9
 # FC: "the total size of environment variables cannot exceed 4 KB".
 ENV_LIMIT_BYTES = 4096
 
@@ -36,8 +36,8 @@ class FunctionConfig(BaseModel):
     runtime: str | None = Field(None, min_length=1, max_length=64)
     handler: str | None = Field(None, min_length=1, max_length=128)
     description: str | None = Field(None, max_length=256)
-    cpu: float | None = Field(None, ge=0.05, le=16)
-    memorySize: int | None = Field(None, ge=128, le=32768)
+    cpu: float | None = Field(None, ge=specs.CPU_MIN, le=specs.CPU_MAX)
+    memorySize: int | None = Field(None, ge=specs.MEMORY_MIN, le=specs.MEMORY_MAX)
     diskSize: Literal[512, 10240] | None = None
     timeout: int | None = Field(None, ge=1, le=86400)
     instanceConcurrency: int | None = Field(None, ge=1, le=200)
@@ -95,14 +95,16 @@ class FunctionConfig(BaseModel):
     @model_validator(mode="after")
     def _fc_spec_rules(self) -> FunctionConfig:
         # FC 3.0's spec rules; FC would reject these later with a less exact message.
-        if self.cpu is not None and abs(round(self.cpu / 0.05) * 0.05 - self.cpu) > _EPS:
-            raise ValueError("cpu must be a multiple of 0.05 vCPU")
-        if self.memorySize is not None and self.memorySize % 64:
-            raise ValueError("memorySize must be a multiple of 64 MB")
         if self.cpu is not None and self.memorySize is not None:
-            ratio = self.memorySize / 1024 / self.cpu
-            if not 1 - _EPS <= ratio <= 4 + _EPS:
-                raise ValueError("memorySize (GB) / cpu must be between 1 and 4")
+            problem = specs.spec_problem(self.cpu, self.memorySize)
+        elif self.cpu is not None:
+            problem = specs.cpu_problem(self.cpu)
+        elif self.memorySize is not None:
+            problem = specs.memory_problem(self.memorySize)
+        else:
+            problem = None
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     def wire(self) -> dict[str, Any]:

@@ -102,7 +102,10 @@ async def test_throughput_rises_until_the_limit(
         assert rec is None
     else:
         assert rec["instanceConcurrency"] == max(fitting), steps
-        assert rec["cost_per_10k"] > 0
+        # cpu 1 + 1 GB at FC's list prices (the Settings defaults): 1.15 CU per instance-second
+        # shared by the step's requests, plus 75 CU per 10,000 calls.
+        expected = (1.15 / rec["rps"] + 75 / 10_000) * 10_000 * 0.000020
+        assert rec["cost_per_10k"] == pytest.approx(expected), rec
     names = [f["functionName"] for f in await gateway.list_functions(access)]
     assert names == ["sleepy"]
 

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -59,6 +59,10 @@ async def test_test_event_is_signed_per_standard_webhooks(
     client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     created = await subscribe(client, receiver.url)
+    # A receiver that takes 100 ms (well inside the 0.5 s timeout) gives the
+    # recorded latency a floor: it is measured, and in milliseconds.
+    receiver.script.append(Reply(delay=0.1))
+    started = time.monotonic()
     queued = await client.post(f"/v1/webhooks/{created['id']}/test")
     assert queued.status_code == 202, queued.text
     assert queued.json()["status"] == "pending"
@@ -80,7 +84,7 @@ async def test_test_event_is_signed_per_standard_webhooks(
     assert attempt["outcome"] == "delivered"
     assert attempt["status_code"] == 200
     assert attempt["response_excerpt"] == "ok"
-    assert attempt["latency_ms"] >= 0
+    assert 100 <= attempt["latency_ms"] <= (time.monotonic() - started) * 1000, attempt
 
 
 async def test_receiver_down_then_back_gets_every_event_in_order(
@@ -250,7 +254,9 @@ async def test_rotation_signs_with_both_secrets_during_grace(
     assert rotated.status_code == 200, rotated.text
     new_secret = rotated.json()["secret"]
     assert new_secret != created["secret"]
-    assert rotated.json()["previous_secret_expires_at"] is not None
+    # The old secret stays valid for the default grace period, a day.
+    expires = datetime.fromisoformat(rotated.json()["previous_secret_expires_at"])
+    assert timedelta(hours=23, minutes=59) < expires - datetime.now(UTC) <= timedelta(days=1)
     await client.post(f"/v1/webhooks/{created['id']}/test")
     await eventually(lambda: len(receiver.received()) == 1)
     got = receiver.received()[0]
