@@ -7,6 +7,10 @@ application: a declared ``Content-Length`` over the limit is answered with 413
 at once, unread; a body sent without one (chunked) is counted as it streams in
 and cut off with 413 the moment it passes the limit. Routes that take large
 bodies on purpose (code packages) get their own, larger limit by path prefix.
+
+Not FastAPI's own ``max_body_size``: for a declared oversized body, Starlette's
+limiter answers (and replaces whatever the application answers with) a
+``text/plain`` 413, where every error of this API is problem+json.
 """
 
 from __future__ import annotations

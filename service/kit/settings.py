@@ -62,8 +62,8 @@ class Settings(BaseSettings):
         1024 * 1024,
         ge=1024,
         le=64 * 1024 * 1024,
-        description="Largest request body of every other endpoint (JSON), enforced while the "
-        "body streams in, before authentication: larger bodies get 413.",
+        description="Largest request body of every endpoint but code uploads (JSON), enforced "
+        "while the body streams in, before it is parsed or authenticated: larger bodies get 413.",
     )
     deploy_lease_seconds: float = Field(
         300.0,
