@@ -145,11 +145,27 @@ class Limits:
         return InstanceLimits(self, instance_id, settings)
 
     def close(self) -> None:
+        """Remove this runtime's base groups (and the shared parent once nobody uses it)."""
         for base in (self.cpu_base, self.mem_base, self.pids_base):
             if base is not None:
                 for child in base.iterdir() if base.is_dir() else ():
-                    _rmdir(child)
+                    if child.is_dir():
+                        _kill_procs(child)
+                        _rmdir(child)
                 _rmdir(base)
+                _rmdir(base.parent)
+
+
+def _kill_procs(group: Path) -> int:
+    """SIGKILL every process in a group; returns how many were still there."""
+    try:
+        pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return 0
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return len(pids)
 
 
 class InstanceLimits:
@@ -202,6 +218,11 @@ class InstanceLimits:
             return argv
         joins = "; ".join(f'echo $$ > "{p}"' for p in procs)
         return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *argv]
+
+    @property
+    def needs_process(self) -> bool:
+        """Whether ``attach`` must get the instance's own process (portable limits)."""
+        return self._mem_group is None
 
     def attach(self, pid: int) -> None:
         self._pid = pid
@@ -328,14 +349,29 @@ class InstanceLimits:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._pid, sig)
 
-    def release(self) -> None:
-        """Forget the process and remove its groups (call after it exited)."""
+    def kill_all(self) -> None:
+        """SIGKILL every process in the instance's groups (escapees of its process group)."""
+        for group in (self._pids_group, self._mem_group, self._cpu_group):
+            if group is not None:
+                _kill_procs(group)
+
+    async def release(self, timeout_s: float = 5.0) -> None:
+        """Forget the process and remove its groups once the last process in them is gone."""
         self._stop_duty()
         self._pid = None
         for fd in (self._peak_fd, self._status_fd, self._clear_fd):
             if fd is not None:
                 os.close(fd)
         self._peak_fd = self._status_fd = self._clear_fd = None
-        for group in (self._cpu_group, self._mem_group, self._pids_group):
-            if group is not None:
-                _rmdir(group)
+        groups = [g for g in (self._cpu_group, self._mem_group, self._pids_group) if g]
+        deadline = time.monotonic() + timeout_s
+        while groups:
+            for group in list(groups):
+                # A killed process leaves its group a moment after it exits.
+                if _kill_procs(group) == 0:
+                    _rmdir(group)
+                if not group.exists():
+                    groups.remove(group)
+            if not groups or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.01)
