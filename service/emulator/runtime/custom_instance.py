@@ -135,7 +135,17 @@ class CustomInstance(Instance):
             relay = self.sandbox.runtime_file("relay.py")
             interpreter = str(self.sandbox.interpreter)
             socket_inside = self.sandbox.relay_socket()
-            argv = [interpreter, "-I", "-S", "-B", relay, str(self.port), socket_inside, "--", *argv]
+            argv = [
+                interpreter,
+                "-I",
+                "-S",
+                "-B",
+                relay,
+                str(self.port),
+                socket_inside,
+                "--",
+                *argv,
+            ]
             transport = httpx.AsyncHTTPTransport(
                 uds=str(self.relay_dir / RELAY_SOCKET), limits=limits
             )

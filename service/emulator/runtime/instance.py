@@ -24,7 +24,7 @@ from .limits import InstanceLimits
 from .sandbox import InstanceMounts, NoSandbox, Sandbox
 
 MAX_LOG_BYTES = 1 << 20  # per request; the tail is what FC shows anyway
-_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def new_instance_id() -> str:
@@ -178,7 +178,7 @@ class Instance:
         tmp = self.sandbox.tmp_path(self.tmp_dir)
         python_dirs = [code, *([f"{opt}/python"] if opt else [])]
         env = {
-            "PATH": ":".join([*([f"{opt}/bin"] if opt else []), code, f"{code}/bin", _DEFAULT_PATH]),
+            "PATH": ":".join([*([f"{opt}/bin"] if opt else []), code, f"{code}/bin", _PATH]),
             "LD_LIBRARY_PATH": ":".join([code, f"{code}/lib", *([f"{opt}/lib"] if opt else [])]),
             "PYTHONPATH": ":".join(python_dirs),
             "LANG": "C.UTF-8",
@@ -234,7 +234,8 @@ class Instance:
         os.set_blocking(read_fd, False)
         pipe = asyncio.subprocess.PIPE
         args_fd = -1
-        command, cwd, pass_fds = argv, str(self.code_dir), ()
+        command, cwd = argv, str(self.code_dir)
+        pass_fds: tuple[int, ...] = ()
         if isinstance(self.sandbox, Sandbox):
             # bwrap reads its arguments from a pipe, so neither `ps` on the host
             # nor /proc/1/cmdline inside shows host paths; its own environment is
@@ -361,7 +362,8 @@ def _args_pipe(args: list[str]) -> int:
 
 def _children(pid: int) -> list[int]:
     try:
-        text = open(f"/proc/{pid}/task/{pid}/children").read()
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            text = children.read()
     except OSError:
         return []
     return [int(p) for p in text.split()]

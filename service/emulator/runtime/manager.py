@@ -40,8 +40,7 @@ from .contract import (
     InvokeResult,
     Throttled,
 )
-from .custom_instance import CustomInstance
-from .custom_instance import STARTUP_TIMEOUT_S
+from .custom_instance import STARTUP_TIMEOUT_S, CustomInstance
 from .fc_errors import not_supported, sandbox_refused, unsupported_reason
 from .instance import Instance, StartFailure, failure, new_instance_id
 from .limits import Limits, LimitSettings, LimitsMode
@@ -155,7 +154,7 @@ class ProcessRuntime:
         return self._limits.describe()
 
     def sandbox_status(self) -> dict[str, object]:
-        if self._refusal is not None:
+        if self._refusal is not None or self._sandbox is None:
             return {"enabled": False, "mode": "unavailable", "detail": self._refusal}
         if isinstance(self._sandbox, NoSandbox):
             return {"enabled": False, "mode": "unsafe-no-sandbox", "detail": self._sandbox.reason}

@@ -1,9 +1,9 @@
 """FC Python runtime bootstrap: runs *inside* an instance process, one per instance.
 
-Started as ``python -I -S -B -u bootstrap.py`` by the emulator, in the instance's sandbox. It is deliberately
-standalone (stdlib only, no fcplane, no pydantic): its import time is the cold
-start every user sees, and the handler must not find emulator modules on its
-path.
+Started as ``python -I -S -B -u bootstrap.py`` by the emulator, in the instance's
+sandbox. It is deliberately standalone (stdlib only, no fcplane, no pydantic):
+its import time is the cold start every user sees, and the handler must not find
+emulator modules on its path.
 
 Channel: the parent's pipes arrive on fd 0 (commands) and fd 1 (replies); they
 are moved aside at once and fd 1 is pointed at fd 2 (the instance log pipe), so
