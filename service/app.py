@@ -149,6 +149,8 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query_params)],
     )
+    # /readyz shows how the embedded emulator runs code (sandboxed, or not and why).
+    app.state.emulator_sandbox = emulator.sandbox if emulator is not None else None
     install_error_handlers(app)
     install_problem_schema(app)
     app.include_router(health_router)

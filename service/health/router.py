@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.kit.migrations import current_revisions
 from service.kit.state import StateDep
@@ -23,6 +23,11 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="Facts that do not decide readiness, e.g. emulator_sandbox: how the "
+        "embedded FC emulator runs function code.",
+    )
 
 
 @router.get("/healthz", response_model=Health)
@@ -32,7 +37,7 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(state: StateDep) -> JSONResponse:
+async def readyz(state: StateDep, request: Request) -> JSONResponse:
     """Readiness: the database answers with migrations at head, and Redis if configured."""
     checks: dict[str, str] = {}
     try:
@@ -57,5 +62,9 @@ async def readyz(state: StateDep) -> JSONResponse:
             log.warning("readiness: redis check failed: %s", type(exc).__name__)
             checks["redis"] = f"unavailable ({type(exc).__name__})"
     ready = all(v == "ok" for v in checks.values())
-    body = Readiness(status="ok" if ready else "unavailable", checks=checks)
+    details = {}
+    sandbox = getattr(request.app.state, "emulator_sandbox", None)
+    if sandbox is not None:
+        details["emulator_sandbox"] = sandbox
+    body = Readiness(status="ok" if ready else "unavailable", checks=checks, details=details)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
