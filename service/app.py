@@ -21,6 +21,7 @@ from service.auth.cache import TokenCache
 from service.auth.repository import TokenRepository
 from service.auth.router import router as tokens_router
 from service.auth.service import TokenService
+from service.auth.tokens import hash_token
 from service.cloud.gateway import FcGateway
 from service.deploys.router import router as deploys_router
 from service.drift.router import router as drift_router
@@ -52,9 +53,16 @@ async def _bootstrap_admin(state: AppState) -> None:
         log.warning("database schema is not at head; run `fcplane db upgrade`")
         return
     configured = state.settings.bootstrap_token
+    weakness = state.settings.bootstrap_token_weakness
+    if weakness is not None:  # production refuses it at start-up (settings)
+        log.warning("FCPLANE_BOOTSTRAP_TOKEN is %s; use a random value", weakness)
     async with state.sessions.begin() as session:
-        raw = await TokenService(TokenRepository(session)).bootstrap(
+        repository = TokenRepository(session)
+        raw = await TokenService(repository).bootstrap(
             configured.get_secret_value() if configured else None
+        )
+        stored = configured is not None and (
+            await repository.by_hash(hash_token(configured.get_secret_value())) is not None
         )
     if raw is not None:
         print(
@@ -63,8 +71,13 @@ async def _bootstrap_admin(state: AppState) -> None:
             file=sys.stderr,
             flush=True,
         )
-    elif configured is not None:
+    elif configured is not None and stored:
         log.info("bootstrap token from FCPLANE_BOOTSTRAP_TOKEN is in place")
+    elif configured is not None:
+        log.warning(
+            "FCPLANE_BOOTSTRAP_TOKEN was ignored: the database already has API tokens and this "
+            "value is not one of them (create more with `fcplane token create`)"
+        )
 
 
 async def _register_emulator(state: AppState, emulator: LocalEmulator) -> None:
