@@ -174,6 +174,7 @@ class InstanceLimits:
     def __init__(self, limits: Limits, instance_id: str, settings: LimitSettings) -> None:
         self._settings = settings
         self._pid: int | None = None
+        self._pgid: int | None = None
         self._cpu_group: Path | None = None
         self._mem_group: Path | None = None
         self._pids_group: Path | None = None
@@ -226,6 +227,12 @@ class InstanceLimits:
 
     def attach(self, pid: int) -> None:
         self._pid = pid
+        # The duty cycle stops the whole process group; in a sandbox that is the
+        # group of the namespace's init (bwrap's --new-session), not the pid's own.
+        try:
+            self._pgid = os.getpgid(pid)
+        except OSError:
+            self._pgid = pid
         if self._mem_group is not None:
             # Kept open: the peak is reset and read on every request, and an
             # open() per access costs more than the pread/pwrite themselves.
@@ -345,9 +352,9 @@ class InstanceLimits:
         return total
 
     def _signal(self, sig: signal.Signals) -> None:
-        if self._pid is not None:
+        if self._pid is not None and self._pgid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._pid, sig)
+                os.killpg(self._pgid, sig)
 
     def kill_all(self) -> None:
         """SIGKILL every process in the instance's groups (escapees of its process group)."""

@@ -45,7 +45,7 @@ from .fc_errors import not_supported, sandbox_refused, unsupported_reason
 from .instance import Instance, StartFailure, failure, new_instance_id
 from .limits import Limits, LimitSettings, LimitsMode
 from .python_instance import PythonInstance
-from .sandbox import NoSandbox, Sandbox, SandboxUnavailable
+from .sandbox import NoSandbox, build_sandbox
 from .unpack import PackageError, PackageStore
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class ProcessRuntime:
         # v2: unpacked for the sandbox user (world-readable); older unpacks may not be.
         self._packages = PackageStore(self._root / "v2")
         self._custom_startup_timeout_s = custom_startup_timeout_s
-        self._sandbox, self._refusal = _build_sandbox(self._root / "sandbox", unsafe_no_sandbox)
+        self._sandbox, self._refusal = build_sandbox(self._root / "sandbox", unsafe_no_sandbox)
         self._limits = Limits(limits)
         self._account_limit = account_instance_limit
         self._idle_timeout_s = idle_timeout_s
@@ -390,19 +390,3 @@ def _instance_class(spec: FunctionSpec) -> type[PythonInstance] | type[CustomIns
     if spec.runtime.startswith("python3"):
         return PythonInstance
     return CustomInstance
-
-
-def _build_sandbox(state_dir: Path, unsafe: bool) -> tuple[Sandbox | NoSandbox | None, str | None]:
-    """(sandbox, None), or (None, why code is refused), or an explicit unsafe NoSandbox."""
-    if unsafe:
-        log.warning(
-            "UNSAFE: the FC emulator runs function code WITHOUT a sandbox "
-            "(--unsafe-no-sandbox): functions can read this machine's files, environment "
-            "and fcplane's secrets. Use it only for code you trust."
-        )
-        return NoSandbox("started with --unsafe-no-sandbox"), None
-    try:
-        return Sandbox.create(state_dir), None
-    except SandboxUnavailable as exc:
-        log.error("FC emulator refuses to run function code: %s", exc)
-        return None, str(exc)

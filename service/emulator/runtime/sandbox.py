@@ -47,6 +47,7 @@ credentials). Custom runtimes have no outbound network locally.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import site
@@ -60,7 +61,7 @@ SANDBOX_GID = 20000
 RUNTIME_DIR = "/var/fc/runtime"  # the emulator's bootstrap and relay, read-only
 RELAY_DIR = "/var/fc/relay"  # the relay's unix socket, the only host directory it may write
 RELAY_SOCKET = "s"
-UNSAFE_ENV = "FCPLANE_EMULATOR_UNSAFE_NO_SANDBOX"
+log = logging.getLogger(__name__)
 
 # /etc entries an instance may read: name resolution, TLS roots, time zone,
 # dynamic linker and Debian's alternatives. Anything else (shadow, ssh keys,
@@ -351,3 +352,19 @@ def _passable(path: Path) -> list[str]:
 
 def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
+
+
+def build_sandbox(state_dir: Path, unsafe: bool) -> tuple[Sandbox | NoSandbox | None, str | None]:
+    """(sandbox, None), or (None, why code is refused), or an explicit unsafe NoSandbox."""
+    if unsafe:
+        log.warning(
+            "UNSAFE: the FC emulator runs function code WITHOUT a sandbox "
+            "(--unsafe-no-sandbox): functions can read this machine's files, environment "
+            "and fcplane's secrets. Use it only for code you trust."
+        )
+        return NoSandbox("started with --unsafe-no-sandbox"), None
+    try:
+        return Sandbox.create(state_dir), None
+    except SandboxUnavailable as exc:
+        log.error("FC emulator refuses to run function code: %s", exc)
+        return None, str(exc)
