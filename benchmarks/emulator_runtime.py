@@ -1,6 +1,6 @@
 """Benchmark of the emulator runtime (not a test): cold start, warm latency, idle memory.
 
-    python benchmarks/emulator_runtime.py [--cold 30] [--warm 2000]
+    python benchmarks/emulator_runtime.py [--cold 30] [--warm 2000] [--unsafe-no-sandbox]
 
 Figures:
 - cold start of a Python hello-world: wall time of ``invoke`` on a function
@@ -92,12 +92,23 @@ async def warm_invokes(runtime: ProcessRuntime, spec: FunctionSpec, n: int) -> l
     return times
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants: a sandboxed instance is bwrap, its init and the process."""
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        kids = []
+    return [pid] + [p for kid in kids for p in _tree(int(kid))]
+
+
 def _memory(pid: int) -> dict[str, float]:
-    out = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("Rss", "Pss", "Private_Dirty"):
-            out[key] = int(rest.split()[0]) / 1024
+    """Summed over the instance's whole process tree (PSS is the fair figure then)."""
+    out = {"Rss": 0.0, "Pss": 0.0, "Private_Dirty": 0.0}
+    for member in _tree(pid):
+        for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in out:
+                out[key] += int(rest.split()[0]) / 1024
     return out
 
 
@@ -151,11 +162,12 @@ async def http_echo(app: Any, n: int) -> list[float]:
     return times
 
 
-async def main(cold_n: int, warm_n: int) -> None:
+async def main(cold_n: int, warm_n: int, unsafe: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        runtime = ProcessRuntime(root / "data", idle_timeout_s=600)
+        runtime = ProcessRuntime(root / "data", idle_timeout_s=600, unsafe_no_sandbox=unsafe)
         print("limits:", runtime.limits_mechanism())
+        print("sandbox:", runtime.sandbox_status()["mode"])
         try:
             cold = await cold_starts(runtime, root, cold_n)
             print(_summary("cold start (python hello world)", cold))
@@ -181,5 +193,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", type=int, default=30)
     parser.add_argument("--warm", type=int, default=2000)
+    parser.add_argument(
+        "--unsafe-no-sandbox", action="store_true", help="instances without the sandbox"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.cold, args.warm))
+    asyncio.run(main(args.cold, args.warm, args.unsafe_no_sandbox))

@@ -31,6 +31,7 @@ import httpx
 
 from service.cloud.access import Credentials, FcAccess
 from service.cloud.gateway import FcGateway
+from service.emulator.credentials import admin_bearer
 from service.evals.kinds import EVAL_CONCURRENCY, EVAL_SPEC
 from service.evals.schemas import EvalConcurrencyParams, EvalSpecParams
 from service.jobs.contract import JobContext, JobOutcome
@@ -71,7 +72,11 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is not None:
             raise RuntimeError("the emulator exited")
         try:
-            httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1).raise_for_status()
+            httpx.get(
+                f"http://127.0.0.1:{port}/_emulator/health",
+                headers={"Authorization": f"Bearer {admin_bearer(AK, SK)}"},
+                timeout=1,
+            ).raise_for_status()
             return
         except httpx.HTTPError:
             time.sleep(0.1)

@@ -52,6 +52,9 @@ async def _bootstrap_admin(state: AppState) -> None:
         log.warning("database schema is not at head; run `fcplane db upgrade`")
         return
     configured = state.settings.bootstrap_token
+    weakness = state.settings.bootstrap_token_weakness
+    if weakness is not None:  # production refuses it at start-up (settings)
+        log.warning("FCPLANE_BOOTSTRAP_TOKEN is %s; use a random value", weakness)
     found = await TokenService(state.db).bootstrap(
         configured.get_secret_value() if configured else None
     )
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
             migration_heads=heads(),
             token_cache=TokenCache(settings.token_cache_seconds),
             gateway=FcGateway(),
+            emulator_sandbox=emulator.sandbox if emulator is not None else None,
         )
         app.state.fcplane = state
         background = AsyncExitStack()

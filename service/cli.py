@@ -130,6 +130,16 @@ def serve(
             help="Port of the embedded emulator, on 127.0.0.1.",
         ),
     ] = 9000,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-sandbox",
+            envvar="FCPLANE_EMULATOR_UNSAFE_NO_SANDBOX",
+            show_envvar=True,
+            help="Let the embedded emulator run function code WITHOUT its bubblewrap sandbox "
+            "(functions could then read fcplane's secrets). Only for code you trust.",
+        ),
+    ] = False,
 ) -> None:
     """Run the API server (migrating the database first)."""
     import uvicorn
@@ -167,12 +177,26 @@ def serve(
         run(None)
         return
     from service.emulator.server import start_in_thread
+    from service.emulator.settings import EmulatorSettings
 
     emulator_dir = settings.data_dir / "emulator"
     key_id, key_secret = local_access_key(emulator_dir)
-    with start_in_thread("127.0.0.1", emulator_port, emulator_dir, {key_id: key_secret}) as fc:
-        typer.echo(f"fcplane: FC emulator listening on {fc.url} (account `local`)", err=True)
-        run(LocalEmulator(fc.url, key_id, key_secret))
+    emulator_settings = EmulatorSettings(
+        data_dir=emulator_dir,
+        access_keys={key_id: key_secret},
+        unsafe_no_sandbox=unsafe_no_sandbox,
+    )
+    with start_in_thread(
+        "127.0.0.1", emulator_port, emulator_dir, None, settings=emulator_settings
+    ) as fc:
+        sandbox = fc.app.emu.runtime.sandbox_status()
+        summary = str(sandbox["mode"]) if sandbox["enabled"] else f"{sandbox['mode']}: "
+        summary += "" if sandbox["enabled"] else str(sandbox["detail"])
+        typer.echo(
+            f"fcplane: FC emulator listening on {fc.url} (account `local`, sandbox {summary})",
+            err=True,
+        )
+        run(LocalEmulator(fc.url, key_id, key_secret, sandbox=summary))
 
 
 @app.command()

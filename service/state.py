@@ -24,6 +24,8 @@ class AppState:
     migration_heads: tuple[str, ...]
     token_cache: TokenCache
     gateway: FcGateway
+    # How the embedded FC emulator runs function code (None: no embedded emulator).
+    emulator_sandbox: str | None = None
 
 
 def app_state(request: Request) -> AppState:

@@ -18,9 +18,12 @@ from typing import Any
 import httpx
 
 from service.cloud.access import Credentials, FcAccess
+from service.emulator.credentials import admin_bearer
 from service.emulator.server import EmbeddedEmulator, start_in_thread
 
 AK, SK = "test-ak", "test-secret-0123456789"
+# The emulator's admin API (/_emulator/) takes a bearer derived from its access key.
+ADMIN_HEADERS = {"Authorization": f"Bearer {admin_bearer(AK, SK)}"}
 ACCOUNT_ID, REGION = "1234567890", "cn-hangzhou"
 
 
@@ -54,12 +57,16 @@ async def register_account(client: httpx.AsyncClient, emulator: EmbeddedEmulator
 
 def reset(emulator: EmbeddedEmulator) -> None:
     """Forget every function, config and fault, so the next test starts clean."""
-    httpx.post(f"{emulator.url}/_emulator/reset", json={"state": True}).raise_for_status()
+    httpx.post(
+        f"{emulator.url}/_emulator/reset", json={"state": True}, headers=ADMIN_HEADERS
+    ).raise_for_status()
 
 
 def inject(emulator: EmbeddedEmulator, **rule: Any) -> None:
     """A fault rule (see the README's emulator admin API): fail or delay FC calls."""
-    httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+    httpx.post(
+        f"{emulator.url}/_emulator/faults", json=rule, headers=ADMIN_HEADERS
+    ).raise_for_status()
 
 
 def zip_b64(files: dict[str, str]) -> str:

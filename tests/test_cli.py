@@ -15,7 +15,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from service.accounts.local import local_access_key
 from service.cli import app
+from service.emulator.credentials import admin_bearer
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -164,9 +166,16 @@ def test_serve_runs_the_emulator_as_the_default_account(tmp_path: Path) -> None:
         assert [(a["alias"], a["default"], a["endpoint"]) for a in accounts["items"]] == [
             ("local", True, f"http://127.0.0.1:{emulator_port}")
         ]
-        health = httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/health").json()
+        emulator_health = f"http://127.0.0.1:{emulator_port}/_emulator/health"
+        assert httpx.get(emulator_health).status_code == 403  # the admin API needs its key
+        key_id, key_secret = local_access_key(tmp_path / "data" / "emulator")
+        bearer = {"Authorization": f"Bearer {admin_bearer(key_id, key_secret)}"}
+        health = httpx.get(emulator_health, headers=bearer).json()
         assert health["status"] == "ok"
         assert health["auth"] is True
+        assert health["sandbox"]["mode"] == "bubblewrap"
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz").json()
+        assert ready["details"] == {"emulator_sandbox": "bubblewrap"}
         # The account's credentials really work against the emulator.
         missing = httpx.post(
             f"http://127.0.0.1:{port}/v1/functions",

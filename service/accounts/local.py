@@ -25,6 +25,7 @@ class LocalEmulator:
     endpoint: str  # http://127.0.0.1:9000
     access_key_id: str
     access_key_secret: str
+    sandbox: str = "bubblewrap"  # how it runs function code, for /readyz
 
     def __repr__(self) -> str:
         return f"LocalEmulator(endpoint={self.endpoint!r})"

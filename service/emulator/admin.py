@@ -1,4 +1,9 @@
-"""The emulator-only admin API under ``/_emulator/`` (unsigned; served on the emulator's port).
+"""The emulator-only admin API under ``/_emulator/`` (served on the emulator's port).
+
+Every call needs the emulator's own credentials — an ACS3-HMAC-SHA256 signed
+request with one of its access keys, or ``Authorization: Bearer <admin bearer>``
+(``credentials.admin_bearer``) — unless the emulator runs with ``--no-auth``.
+A function's role credentials never open it.
 
 - ``GET  /_emulator/health``
 - ``GET  /_emulator/logs?functionName=&requestId=&limit=``
@@ -17,7 +22,10 @@ from typing import Any
 from starlette.responses import Response
 
 from service.emulator.context import Emulator
+from service.emulator.credentials import bearer_matches
 from service.emulator.errors import FCError, invalid
+from service.emulator.settings import EmulatorSettings
+from service.emulator.signature import verify
 
 PREFIX = "/_emulator/"
 
@@ -42,6 +50,34 @@ def _limit(query: dict[str, str]) -> int:
     return int(raw)
 
 
+def authorize(
+    settings: EmulatorSettings,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> None:
+    """Raise a 403 FCError unless the request carries the emulator's own credentials."""
+    keys = settings.access_keys
+    if keys is None:
+        return
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        if bearer_matches(keys, token.strip()):
+            return
+        raise FCError(403, "AccessDenied", "The bearer token is not valid for this emulator.")
+    verify(
+        method=method,
+        raw_path=raw_path,
+        raw_query=raw_query,
+        headers=headers,
+        body=body,
+        access_keys=keys,
+    )
+
+
 async def handle_admin(
     emu: Emulator, method: str, path: str, query: dict[str, str], body: bytes
 ) -> Response:
@@ -49,9 +85,13 @@ async def handle_admin(
     if route == "health" and method == "GET":
         try:
             limits: Any = emu.runtime.limits_mechanism()
+            sandbox: Any = emu.runtime.sandbox_status()
         except Exception as exc:  # a missing runtime must not break health
             limits = {"error": str(exc)}
-        return _json({"status": "ok", "auth": emu.auth_enabled, "runtime": limits})
+            sandbox = {"enabled": False, "mode": "unavailable", "detail": str(exc)}
+        return _json(
+            {"status": "ok", "auth": emu.auth_enabled, "runtime": limits, "sandbox": sandbox}
+        )
     if route == "logs" and method == "GET":
         entries = emu.logs.query(query.get("functionName"), query.get("requestId"), _limit(query))
         return _json({"logs": [e.to_dict() for e in entries]})

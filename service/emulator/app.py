@@ -70,6 +70,9 @@ class UnavailableRuntime:
     def limits_mechanism(self) -> dict[str, str]:
         return {"runtime": f"unavailable: {self.reason}"}
 
+    def sandbox_status(self) -> dict[str, object]:
+        return {"enabled": False, "mode": "unavailable", "detail": self.reason}
+
     async def close(self) -> None:
         return None
 
@@ -81,7 +84,11 @@ def load_runtime(settings: EmulatorSettings) -> Runtime:
     except (ImportError, AttributeError) as exc:
         return UnavailableRuntime(f"{RUNTIME_CLASS} cannot be imported ({exc})")
     runtime: Runtime = cls(
-        settings.data_dir, settings.account_instance_limit, settings.idle_timeout_s
+        settings.data_dir,
+        settings.account_instance_limit,
+        settings.idle_timeout_s,
+        unsafe_no_sandbox=settings.unsafe_no_sandbox,
+        custom_startup_timeout_s=settings.custom_runtime_startup_timeout_s,
     )
     return runtime
 
@@ -156,6 +163,7 @@ class EmulatorApp:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             if raw_path.startswith(admin.PREFIX):
+                admin.authorize(self.settings, request.method, raw_path, raw_query, headers, body)
                 query = dict(parse_qsl(raw_query, keep_blank_values=True))
                 return await admin.handle_admin(self.emu, request.method, raw_path, query, body)
             if raw_path.startswith(http_trigger.PREFIX):
@@ -206,6 +214,7 @@ class EmulatorApp:
                 headers=headers,
                 body=body,
                 access_keys=self.settings.access_keys,
+                temporary=True,  # a function's role credentials may call FC's API
             )
         call = Call(
             emu=self.emu,

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from service.emulator.context import Emulator
+from service.emulator.credentials import role_credentials
 from service.emulator.errors import FCError, function_not_found, invalid, not_found
 from service.emulator.runtime.contract import CustomRuntime, FunctionSpec
+from service.emulator.runtime.fc_errors import RUNTIME_NOT_SUPPORTED, unsupported_reason
 from service.emulator.store import Doc
 
 FUNCTION = "function"
@@ -84,6 +86,9 @@ def render_function(emu: Emulator, name: str, record: Doc) -> dict[str, Any]:
     out: dict[str, Any] = dict(record["config"])
     out["layers"] = [{"arn": arn, "size": layer_size(emu, arn)} for arn in out.get("layers", [])]
     code = record.get("code")
+    # Created as FC would, but a runtime the emulator cannot run says so here
+    # already, not only when the first invocation fails.
+    reason = unsupported_reason(str(out.get("runtime", "")))
     out.update(
         functionName=name,
         functionArn=emu.function_arn(name),
@@ -92,12 +97,12 @@ def render_function(emu: Emulator, name: str, record: Doc) -> dict[str, Any]:
         codeSize=code["size"] if code else 0,
         createdTime=record["createdTime"],
         lastModifiedTime=record["lastModifiedTime"],
-        state="Active",
-        stateReason="",
-        stateReasonCode="",
+        state="Failed" if reason else "Active",
+        stateReason=reason or "",
+        stateReasonCode=RUNTIME_NOT_SUPPORTED if reason else "",
         lastUpdateStatus="Successful",
-        lastUpdateStatusReason="",
-        lastUpdateStatusReasonCode="",
+        lastUpdateStatusReason=reason or "",
+        lastUpdateStatusReasonCode=RUNTIME_NOT_SUPPORTED if reason else "",
     )
     out.setdefault("tags", [])
     return out
@@ -166,6 +171,7 @@ def build_spec(emu: Emulator, target: Resolved) -> FunctionSpec:
     init = hooks.get("initializer") or {}
     pre_stop = hooks.get("preStop") or {}
     reserved = emu.store.get(CONCURRENCY, "", target.name)
+    role = cfg.get("role") or ""
     return FunctionSpec(
         name=target.name,
         qualifier=target.qualifier,
@@ -189,6 +195,8 @@ def build_spec(emu: Emulator, target: Resolved) -> FunctionSpec:
         region=emu.settings.region,
         account_id=emu.settings.account_id,
         reserved_concurrency=None if reserved is None else int(reserved["reservedConcurrency"]),
+        internet_access=bool(cfg.get("internetAccess", True)),
+        credentials=role_credentials(emu.settings.access_keys, target.name, role) if role else None,
     )
 
 

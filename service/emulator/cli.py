@@ -12,6 +12,7 @@ from service.emulator.settings import (
     ACCESS_KEYS_ENV,
     DEV_ACCESS_KEY_ID,
     DEV_ACCESS_KEY_SECRET,
+    UNSAFE_NO_SANDBOX_ENV,
     EmulatorSettings,
     access_keys_from_env,
     parse_access_keys,
@@ -54,6 +55,17 @@ def emulator_command(
         float, typer.Option(help="Seconds an idle on-demand instance is kept before it stops.")
     ] = 300.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-sandbox",
+            envvar=UNSAFE_NO_SANDBOX_ENV,
+            show_envvar=True,
+            help="Run function code WITHOUT the bubblewrap sandbox, as plain processes that "
+            "can read this machine's files and environment. Only for code you trust, where "
+            "bubblewrap cannot run.",
+        ),
+    ] = False,
 ) -> None:
     """Run the local FC emulator: FC 3.0's REST API for the official SDK, running real code."""
     from service.emulator.server import serve_forever
@@ -69,5 +81,6 @@ def emulator_command(
         account_id=account_id,
         account_instance_limit=instance_limit,
         idle_timeout_s=idle_timeout,
+        unsafe_no_sandbox=unsafe_no_sandbox,
     )
     serve_forever(host, port, settings, log_level=log_level)

@@ -12,6 +12,12 @@ from service.emulator.codepkg import CodeLimits
 DEV_ACCESS_KEY_ID = "fcplane-dev"
 DEV_ACCESS_KEY_SECRET = "fcplane-dev-secret"
 ACCESS_KEYS_ENV = "FCPLANE_EMULATOR_ACCESS_KEYS"
+UNSAFE_NO_SANDBOX_ENV = "FCPLANE_EMULATOR_UNSAFE_NO_SANDBOX"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def unsafe_from_env() -> bool:
+    return os.environ.get(UNSAFE_NO_SANDBOX_ENV, "").strip().lower() in _TRUE
 
 
 @dataclass
@@ -29,6 +35,10 @@ class EmulatorSettings:
     # Base URL for trigger and code-download URLs; None: taken from each request's Host.
     public_url: str | None = None
     max_async_retry_backoff_s: float = 1.0
+    # Run function code without the bubblewrap sandbox (never the default).
+    unsafe_no_sandbox: bool = field(default_factory=lambda: unsafe_from_env())
+    # How long a custom runtime's server may take to listen (FC: 120 s).
+    custom_runtime_startup_timeout_s: float = 120.0
 
 
 def parse_access_keys(pairs: list[str]) -> dict[str, str]:

@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote
 
+from service.emulator.credentials import role_secret
 from service.emulator.errors import FCError
 
 ALGORITHM = "ACS3-HMAC-SHA256"
@@ -81,16 +82,23 @@ def verify(
     headers: Mapping[str, str],
     body: bytes,
     access_keys: Mapping[str, str],
+    temporary: bool = False,
 ) -> str:
     """Check a request's signature; return the access key id or raise a 403 FCError.
 
-    ``headers`` must be keyed by lower-case names.
+    ``headers`` must be keyed by lower-case names. ``temporary``: also accept the
+    role credentials this emulator hands functions (with their security token).
     """
     authorization = headers.get("authorization")
     if not authorization:
         raise _denied("AccessDenied", "The request is not signed: missing Authorization header.")
     access_key_id, signed_headers, signature = parse_authorization(authorization)
     secret = access_keys.get(access_key_id)
+    role = role_secret(access_keys, access_key_id) if temporary and secret is None else None
+    if role is not None:
+        secret, token = role
+        if not hmac.compare_digest(headers.get("x-acs-security-token", ""), token):
+            raise _denied("InvalidSecurityToken", "The security token is missing or not valid.")
     if secret is None:
         raise _denied("InvalidAccessKeyID", f"Access key '{access_key_id}' does not exist.")
     payload_hash = headers.get("x-acs-content-sha256", "")

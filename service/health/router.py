@@ -5,7 +5,7 @@ import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.kit.migrations import current_revisions
 from service.state import StateDep
@@ -23,6 +23,11 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="Facts that do not decide readiness, e.g. emulator_sandbox: how the "
+        "embedded FC emulator runs function code.",
+    )
 
 
 @router.get("/healthz", response_model=Health)
@@ -57,5 +62,9 @@ async def readyz(state: StateDep) -> JSONResponse:
             log.warning("readiness: redis check failed: %s", type(exc).__name__)
             checks["redis"] = f"unavailable ({type(exc).__name__})"
     ready = all(v == "ok" for v in checks.values())
-    body = Readiness(status="ok" if ready else "unavailable", checks=checks)
+    details = {}
+    if state.emulator_sandbox is not None:
+        # How the embedded emulator runs function code (sandboxed, or not and why).
+        details["emulator_sandbox"] = state.emulator_sandbox
+    body = Readiness(status="ok" if ready else "unavailable", checks=checks, details=details)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

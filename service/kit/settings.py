@@ -15,6 +15,24 @@ MIN_SECRET_KEY_LENGTH = 32
 # Values people paste from examples; refusing them outside development is the
 # whole point of requiring a key.
 _PLACEHOLDER_KEYS = {"change-me", "changeme", "secret", "dev", "development", "fcplane"}
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "placeholder", "your-secret")
+
+
+def weak_secret(raw: str, min_length: int = MIN_SECRET_KEY_LENGTH) -> str | None:
+    """Why ``raw`` is no secret (too short, a placeholder, one repeated unit); None if fine.
+
+    The one rule for fcplane's own start-up secrets: FCPLANE_SECRET_KEY and
+    FCPLANE_BOOTSTRAP_TOKEN. Never includes the value itself.
+    """
+    if len(raw) < min_length:
+        return f"shorter than {min_length} characters"
+    lowered = raw.lower()
+    if lowered in _PLACEHOLDER_KEYS or any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "a placeholder value"
+    for unit in range(1, 5):  # "aaaa...", "abab...", "12341234..."
+        if raw == (raw[:unit] * (len(raw) // unit + 1))[: len(raw)]:
+            return "one character or short pattern repeated"
+    return None
 
 
 class Environment(StrEnum):
@@ -270,11 +288,11 @@ class Settings(BaseSettings):
     def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        raw = value.get_secret_value()
-        if len(raw) < MIN_SECRET_KEY_LENGTH or raw.lower() in _PLACEHOLDER_KEYS:
+        weakness = weak_secret(value.get_secret_value())
+        if weakness is not None:
             raise ValueError(
-                f"must be at least {MIN_SECRET_KEY_LENGTH} characters of random data "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                f"is {weakness}: it must be at least {MIN_SECRET_KEY_LENGTH} characters of "
+                "random data (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
             )
         return value
 
@@ -292,7 +310,20 @@ class Settings(BaseSettings):
                 "FCPLANE_SECRET_KEY is required when FCPLANE_ENVIRONMENT=production; "
                 "refusing to start without it"
             )
+        weakness = self.bootstrap_token_weakness
+        if self.environment is Environment.PRODUCTION and weakness is not None:
+            raise ValueError(
+                f"FCPLANE_BOOTSTRAP_TOKEN is {weakness}; refusing to start in production "
+                "with a guessable admin token"
+            )
         return self
+
+    @property
+    def bootstrap_token_weakness(self) -> str | None:
+        """Why the configured bootstrap token is weak (the secret key's rule), or None."""
+        if self.bootstrap_token is None:
+            return None
+        return weak_secret(self.bootstrap_token.get_secret_value())
 
     @property
     def resolved_database_url(self) -> str:

@@ -134,7 +134,7 @@ async def test_invalid_token_requests(
 async def test_first_start_prints_a_generated_admin_token_once(
     database_url: str, tmp_path: object, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(database_url=database_url, data_dir=tmp_path, secret_key="z" * 40)
+    settings = Settings(database_url=database_url, data_dir=tmp_path, secret_key="k3Yq-" + "z" * 40)
 
     async def start() -> tuple[str, FastAPI]:
         app = create_app(settings)

@@ -14,6 +14,7 @@ from service.app import create_app
 from service.emulator.server import EmbeddedEmulator
 from service.kit.settings import Settings
 from tests.deploys.conftest import BASE_CONFIG, deploy, first_deploy, live
+from tests.fc import ADMIN_HEADERS
 
 
 def listed_timeout(fc: Client, name: str) -> int | None:
@@ -31,6 +32,7 @@ async def die_after_push(
     httpx.post(
         f"{emulator.url}/_emulator/faults",
         json={"action": "GetFunction", "latencyMs": 3000, "count": 2},
+        headers=ADMIN_HEADERS,
     ).raise_for_status()
     doomed = asyncio.create_task(deploy(http, name, {**BASE_CONFIG, "timeout": 42}, base=1))
     for _ in range(200):
@@ -40,7 +42,7 @@ async def die_after_push(
     doomed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await doomed
-    httpx.delete(f"{emulator.url}/_emulator/faults").raise_for_status()
+    httpx.delete(f"{emulator.url}/_emulator/faults", headers=ADMIN_HEADERS).raise_for_status()
 
 
 async def test_fifty_racing_deploys_exactly_one_wins(

@@ -13,6 +13,7 @@ from tests.deploys.conftest import (
     sdk_update,
     upload,
 )
+from tests.fc import ADMIN_HEADERS
 
 
 async def test_base_revision_rules(client: httpx.AsyncClient, fc_account: str) -> None:
@@ -114,6 +115,7 @@ async def test_fc_failure_leaves_head_and_applied_state(
     httpx.post(
         f"{emulator.url}/_emulator/faults",
         json={"action": "UpdateFunction", "status": 500, "message": "simulated outage"},
+        headers=ADMIN_HEADERS,
     ).raise_for_status()
     failed = await deploy(client, "f6", {**BASE_CONFIG, "timeout": 8}, base=1)
     assert failed.status_code == 502

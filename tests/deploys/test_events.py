@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.emulator.server import EmbeddedEmulator
 from service.models import WebhookEvent
 from tests.deploys.conftest import BASE_CONFIG, deploy, first_deploy, sdk_update
+from tests.fc import ADMIN_HEADERS
 
 
 async def _events(engine: AsyncEngine, function: str) -> list[WebhookEvent]:
@@ -34,7 +35,9 @@ async def test_outcomes_become_events_in_order(
     ).status_code == 409
     assert (await client.post("/v1/functions/ev/drift-check")).json()["drifted"] is True
     httpx.post(
-        f"{emulator.url}/_emulator/faults", json={"action": "UpdateFunction", "status": 500}
+        f"{emulator.url}/_emulator/faults",
+        json={"action": "UpdateFunction", "status": 500},
+        headers=ADMIN_HEADERS,
     ).raise_for_status()
     assert (
         await deploy(client, "ev", {**BASE_CONFIG, "memorySize": 1024}, base=1, strategy="merge")

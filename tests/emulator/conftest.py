@@ -30,11 +30,14 @@ from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_openapi.utils import Utils
 from darabonba.runtime import RuntimeOptions
 
+from service.emulator.credentials import admin_bearer
 from service.emulator.server import EmbeddedEmulator, start_in_thread
 from service.emulator.settings import EmulatorSettings
+from tests.emulator.beacon import Beacon
 
 AK = "test-ak"
 SK = "test-secret-0123456789"
+ADMIN_HEADERS = {"Authorization": f"Bearer {admin_bearer(AK, SK)}"}
 ECHO_PY = "def handler(event, context):\n    return event\n"
 RAISE_PY = "def handler(event, context):\n    raise Exception('boom')\n"
 # Sleeps for the number of seconds in the payload (none: 0), then returns "done".
@@ -45,15 +48,15 @@ def handler(event, context):
     time.sleep(float(event or 0))
     return "done"
 """
-# Touches the file named by the payload's "marker" (the handler is running), then sleeps.
+# Signals the Beacon on the payload's "port" (the handler is running), then sleeps.
 RUNNING_PY = """
 import json
-import pathlib
+import socket
 import time
 
 def handler(event, context):
     job = json.loads(event)
-    pathlib.Path(job["marker"]).touch()
+    socket.create_connection(("127.0.0.1", job["port"])).close()
     time.sleep(job["sleep"])
     return "done"
 """
@@ -178,7 +181,7 @@ def _close_http_client() -> Iterator[None]:
 
 
 def admin(emu: EmbeddedEmulator, method: str, path: str, json: object = None) -> httpx.Response:
-    return _HTTP.request(method, f"{emu.url}/_emulator/{path}", json=json)
+    return _HTTP.request(method, f"{emu.url}/_emulator/{path}", json=json, headers=ADMIN_HEADERS)
 
 
 def instances(emu: EmbeddedEmulator, function_name: str) -> list[dict[str, Any]]:
@@ -191,9 +194,9 @@ def instances_all(emu: EmbeddedEmulator) -> list[dict[str, Any]]:
     return list(admin(emu, "GET", "instances").json()["instances"])
 
 
-def running_job(marker: Path, sleep_s: float) -> bytes:
+def running_job(beacon: Beacon, sleep_s: float) -> bytes:
     """A RUNNING_PY payload."""
-    return json.dumps({"marker": str(marker), "sleep": sleep_s}).encode()
+    return json.dumps({"port": beacon.port, "sleep": sleep_s}).encode()
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 10.0) -> None:

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.emulator.credentials import admin_bearer
 from service.emulator.settings import access_keys_from_env, parse_access_keys
 
 
@@ -63,7 +64,10 @@ def test_cli_serves_until_terminated(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/_emulator/health")
+                health = httpx.get(
+                    f"http://127.0.0.1:{port}/_emulator/health",
+                    headers={"Authorization": f"Bearer {admin_bearer('k', 's')}"},
+                )
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the emulator did not start"

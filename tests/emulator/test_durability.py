@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from alibabacloud_fc20230330 import models as m
 
+from tests.emulator.beacon import Beacon
 from tests.emulator.conftest import (
     RUNNING_PY,
     code_of,
@@ -19,7 +20,6 @@ from tests.emulator.conftest import (
     running_job,
     sdk_client,
     start,
-    wait_for,
 )
 
 
@@ -152,10 +152,10 @@ def test_async_task_left_running_is_failed_after_restart(tmp_path: Path) -> None
     emu = start(tmp_path)
     fc = sdk_client(emu)
     create_function(fc, "a", code=code_of(RUNNING_PY), timeout=60)
-    marker = tmp_path / "running"
-    job = running_job(marker, 30)
+    beacon = Beacon()
+    job = running_job(beacon, 30)
     invoke(fc, "a", job, x_fc_invocation_type="Async", x_fc_async_task_id="t1")
-    wait_for("the handler to run", marker.exists)
+    beacon.wait("the handler to run")
     (pid,) = [i["pid"] for i in instances_all(emu)]
     emu.stop()
     assert process_gone(pid)  # the handler did not outlive the emulator

@@ -19,6 +19,7 @@ from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException, ThrottlingException
 
 from service.emulator.server import EmbeddedEmulator
+from tests.emulator.beacon import Beacon
 from tests.emulator.conftest import (
     CONTEXT_PY,
     RAISE_PY,
@@ -245,10 +246,10 @@ def test_async_failure_retries_then_fails(fc: Client, emulator: EmbeddedEmulator
 
 def test_stop_async_task(fc: Client, emulator: EmbeddedEmulator, tmp_path: Path) -> None:
     create_function(fc, "slow", code=code_of(RUNNING_PY), timeout=60)
-    marker = tmp_path / "running"
-    job = running_job(marker, 30)
+    beacon = Beacon()
+    job = running_job(beacon, 30)
     invoke(fc, "slow", job, x_fc_invocation_type="Async", x_fc_async_task_id="s1")
-    wait_for("the handler to run", marker.exists)
+    beacon.wait("the handler to run")
     assert fc.get_async_task("slow", "s1", m.GetAsyncTaskRequest()).body.status == "Running"
     (pid,) = [i["pid"] for i in instances(emulator, "slow")]
     assert fc.stop_async_task("slow", "s1", m.StopAsyncTaskRequest()).status_code in (200, 204)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from service.cloud.access import FcAccess
@@ -57,7 +55,7 @@ def sleepy_config(name: str) -> dict[str, object]:
         "timeout": 30,
         "instanceConcurrency": 1,
         "customRuntimeConfig": {
-            "command": [sys.executable],
+            "command": ["python3"],  # Debian's, inside the sandbox
             "args": ["/code/server.py"],
             "port": 9000,
         },

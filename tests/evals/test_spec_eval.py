@@ -20,7 +20,7 @@ from service.evals.spec import recommend
 from service.jobs.contract import JobCancelled, JobOutcome
 from service.kit.errors import DomainError
 from service.kit.settings import Settings
-from tests.fc import access_to, reset
+from tests.fc import ADMIN_HEADERS, access_to, reset
 from tests.loadtest.support import ECHO_PY, Control, make_ctx, python_config
 
 # A CPU loop that logs its own wall and CPU time, so a run that waited for a
@@ -41,7 +41,9 @@ def handler(event, context):
 
 def _logged_runs(emulator: EmbeddedEmulator, function: str) -> list[dict[str, float]]:
     logs = httpx.get(
-        f"{emulator.url}/_emulator/logs", params={"functionName": function, "limit": 1000}
+        f"{emulator.url}/_emulator/logs",
+        params={"functionName": function, "limit": 1000},
+        headers=ADMIN_HEADERS,
     ).json()
     entries = logs["logs"] if isinstance(logs, dict) else logs
     runs = []
@@ -200,6 +202,7 @@ async def test_cancel_and_failure_remove_the_copy(
     httpx.post(
         f"{access.endpoint}/_emulator/faults",
         json={"action": "UpdateFunction", "count": 1, "status": 400, "code": "InvalidArgument"},
+        headers=ADMIN_HEADERS,
     ).raise_for_status()
     with pytest.raises(DomainError):
         await EVAL_SPEC.run(ctx, params)

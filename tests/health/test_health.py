@@ -7,6 +7,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from service.accounts.local import LocalEmulator
 from service.app import create_app
 from service.kit.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, drop_database, make_database, unavailable
@@ -25,7 +26,25 @@ async def test_healthz_and_readyz(anonymous: httpx.AsyncClient) -> None:
     assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
     ready = await anonymous.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert ready.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok"},
+        "details": {},
+    }
+
+
+async def test_readyz_says_how_the_embedded_emulator_runs_code(settings: Settings) -> None:
+    unsafe = "unsafe-no-sandbox: started with --unsafe-no-sandbox"
+    app = create_app(
+        settings, LocalEmulator("http://127.0.0.1:1", "local-ak", "local-sk", sandbox=unsafe)
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        ready = (await http.get("/readyz")).json()
+    assert ready["status"] == "ok"
+    assert ready["details"] == {"emulator_sandbox": unsafe}
 
 
 async def test_readyz_is_503_before_migrations(tmp_path: Path) -> None:

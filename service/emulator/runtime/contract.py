@@ -23,6 +23,18 @@ class CustomRuntime:
 
 
 @dataclass(frozen=True)
+class TemporaryCredentials:
+    """What a function with a ``role`` gets (fake, local: see service.emulator.credentials)."""
+
+    access_key_id: str
+    access_key_secret: str
+    security_token: str
+
+    def __repr__(self) -> str:
+        return f"TemporaryCredentials(access_key_id={self.access_key_id!r})"
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """Everything needed to run one function at one qualifier (frozen config)."""
 
@@ -48,6 +60,8 @@ class FunctionSpec:
     region: str = "cn-hangzhou"
     account_id: str = "1234567890"
     reserved_concurrency: int | None = None  # None: no reservation; 0 blocks all
+    internet_access: bool = True
+    credentials: TemporaryCredentials | None = None  # set when the function has a role
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,10 @@ class Runtime(Protocol):
 
     def limits_mechanism(self) -> dict[str, str]:
         """Which mechanism enforces cpu/memory/timeout, e.g. {"cpu": "cgroup-v1", ...}."""
+        ...
+
+    def sandbox_status(self) -> dict[str, object]:
+        """``{"enabled": bool, "mode": "bubblewrap"|"unsafe-no-sandbox"|"unavailable", ...}``."""
         ...
 
     async def close(self) -> None: ...

@@ -3,9 +3,15 @@
 InvokeFunction becomes ``POST /invoke``; HTTP-trigger requests are passed
 through with their own method and path; lifecycle hooks are ``POST
 /initialize`` and ``GET /pre-stop``; every request carries FC's ``x-fc-*``
-headers. Locally many instances share one network namespace, so each gets a
-free port (``FC_CUSTOM_LISTEN_PORT``); arguments that spell the configured
-port, and ``/code`` and ``/opt`` paths, are rewritten to this instance's.
+headers. In the sandbox every instance has its own network namespace, so the
+server listens on the configured port (``FC_CUSTOM_LISTEN_PORT``, 9000 by
+default) exactly as on FC, and the emulator reaches it through the relay's
+unix socket (see sandbox.py). Without a sandbox (``--unsafe-no-sandbox``)
+instances share the host's network, so each gets a free port, and arguments
+that spell the configured port, or ``/code`` and ``/opt`` paths, are rewritten.
+
+A server that never listens fails after FC's start-up limit (120 s, a runtime
+setting) with FC's "health check failed" error; one that exits fails at once.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import socket
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -31,8 +38,10 @@ from .fc_errors import (
 )
 from .instance import Instance, StartFailure, failure
 from .limits import InstanceLimits
+from .sandbox import RELAY_SOCKET, NoSandbox, Sandbox
 
-STARTUP_TIMEOUT_S = 30.0
+# FC: "The HTTP server must be ready within 120 seconds".
+STARTUP_TIMEOUT_S = 120.0
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -62,21 +71,26 @@ class CustomInstance(Instance):
         opt_dir: Path | None,
         scratch_root: Path,
         limits: InstanceLimits,
+        sandbox: Sandbox | NoSandbox,
     ) -> None:
-        super().__init__(spec, instance_id, code_dir, opt_dir, scratch_root, limits)
+        super().__init__(spec, instance_id, code_dir, opt_dir, scratch_root, limits, sandbox)
         self.concurrency = max(1, self.spec.instance_concurrency)
-        self.port = _free_port()
-        self._client: httpx.AsyncClient | None = None
         self._config = self.spec.custom_runtime or CustomRuntime(command=[], args=[])
+        self.port = self._config.port if sandbox.enabled else _free_port()
+        self.startup_timeout_s = STARTUP_TIMEOUT_S
+        self._client: httpx.AsyncClient | None = None
 
     @property
     def interpreter(self) -> str:
         argv = shlex.join(self._command())
-        return f"local process `{argv}` on the host OS, standing in for {self.spec.runtime}"
+        where = "in a sandbox" if self.sandbox.enabled else "UNSANDBOXED on the host"
+        return f"local process `{argv}` {where}, standing in for {self.spec.runtime}"
 
     def _command(self) -> list[str]:
         cfg = self._config
         argv = [*cfg.command, *cfg.args] or ["./bootstrap"]
+        if self.sandbox.enabled:
+            return argv
         configured, actual = str(cfg.port), str(self.port)
         out = []
         for arg in argv:
@@ -89,6 +103,7 @@ class CustomInstance(Instance):
 
     def _fc_headers(self, request_id: str, control_path: str) -> dict[str, str]:
         spec = self.spec
+        creds = spec.credentials
         return {
             "x-fc-request-id": request_id,
             "x-fc-function-name": spec.name,
@@ -101,26 +116,51 @@ class CustomInstance(Instance):
             "x-fc-qualifier": spec.qualifier,
             "x-fc-version-id": spec.version_id or "",
             "x-fc-instance-id": self.instance_id,
-            "x-fc-access-key-id": "",
-            "x-fc-access-key-secret": "",
-            "x-fc-security-token": "",
+            "x-fc-access-key-id": creds.access_key_id if creds else "",
+            "x-fc-access-key-secret": creds.access_key_secret if creds else "",
+            "x-fc-security-token": creds.security_token if creds else "",
             "x-fc-control-path": control_path,
         }
 
     async def _launch(self) -> None:
+        argv = self._command()
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+        )
+        transport: httpx.AsyncHTTPTransport | None = None
+        if isinstance(self.sandbox, Sandbox):
+            # Short host path: a unix socket path must fit in 108 bytes.
+            self.relay_dir = Path(tempfile.mkdtemp(prefix="fcplane-relay-"))
+            self.sandbox.prepare_relay_dir(self.relay_dir)
+            relay = self.sandbox.runtime_file("relay.py")
+            interpreter = str(self.sandbox.interpreter)
+            socket_inside = self.sandbox.relay_socket()
+            argv = [
+                interpreter,
+                "-I",
+                "-S",
+                "-B",
+                relay,
+                str(self.port),
+                socket_inside,
+                "--",
+                *argv,
+            ]
+            transport = httpx.AsyncHTTPTransport(
+                uds=str(self.relay_dir / RELAY_SOCKET), limits=limits
+            )
         try:
-            await self.spawn(self._command(), self.environment(self.port), pipes=False)
+            await self.spawn(argv, self.environment(self.port), pipes=False)
         except OSError as exc:
             raise StartFailure(failure(f"cannot start custom runtime: {exc}")) from exc
         self._client = httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{self.port}",
             timeout=None,  # the runtime enforces FC's timeout itself
-            limits=httpx.Limits(
-                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
-            ),
+            limits=limits,
+            transport=transport,
         )
         started = time.perf_counter()
-        deadline = started + STARTUP_TIMEOUT_S
+        deadline = started + self.startup_timeout_s
         while not await self._listening():
             ms = (time.perf_counter() - started) * 1000
             if self.dead or (self.proc is not None and self.proc.returncode is not None):
@@ -128,13 +168,29 @@ class CustomInstance(Instance):
             if time.perf_counter() > deadline:
                 raise StartFailure(
                     failure(
-                        f"custom runtime did not listen on port {self.port} within "
-                        f"{STARTUP_TIMEOUT_S:g} seconds"
+                        f"Function instance health check failed on port {self._config.port} "
+                        f"in {self.startup_timeout_s:g} seconds."
                     )
                 )
             await asyncio.sleep(0.01)
 
     async def _listening(self) -> bool:
+        if self.relay_dir is not None:
+            # The relay creates its socket only once the server accepts connections.
+            path = self.relay_dir / RELAY_SOCKET
+            if not path.exists():
+                return False
+            try:
+                _reader, writer = await asyncio.open_unix_connection(str(path))
+            except OSError:
+                return False
+        else:
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                return False
+        writer.close()
+        await writer.wait_closed()
         url = self._config.health_check_url
         if url and self._client is not None:
             try:
@@ -142,12 +198,6 @@ class CustomInstance(Instance):
             except httpx.HTTPError:
                 return False
             return response.status_code == 200
-        try:
-            _reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return False
-        writer.close()
-        await writer.wait_closed()
         return True
 
     async def _initialize(self, request_id: str) -> None:

@@ -1,7 +1,9 @@
 """FC's function-error shapes and per-request log lines, kept in one place.
 
 Several of these are *unconfirmed* in FC's docs (timeout and OOM bodies, the
-HTTP status of a failed HTTP-trigger call, the not-run container error); they
+HTTP status of a failed HTTP-trigger call); the emulator's own refusals
+(``RuntimeNotSupported``, ``SandboxUnavailable``) are distinct error types so
+they are never mistaken for a function's own failure. They
 live here so that correcting one is a one-line change.
 """
 
@@ -43,20 +45,6 @@ def crash_message(duration_ms: float, max_memory_mb: float) -> str:
     )
 
 
-def container_not_run(runtime: str) -> InvokeResult:
-    """custom-container: the emulator does not pull or run images (a documented limit)."""
-    message = (
-        f"runtime '{runtime}' is not run by the local FC emulator: container images are "
-        "not pulled or run locally; use a custom.debian runtime with the same command "
-        "to run the server as a local process"
-    )
-    return InvokeResult(
-        status=200,
-        body=error_body(message, "FunctionNotRunnable"),
-        error_type=UNHANDLED,
-    )
-
-
 def log_start(kind: str, request_id: str) -> bytes:
     return f"FC {kind} Start RequestId: {request_id}\n".encode()
 
@@ -71,3 +59,46 @@ def log_summary(duration_ms: float, memory_mb: int, max_memory_mb: float) -> byt
         f"Duration: {duration_ms:.2f} ms, Billed Duration: {billed} ms, "
         f"Memory Size: {memory_mb} MB, Max Memory Used: {max_memory_mb:.2f} MB\n"
     ).encode()
+
+
+RUNTIME_NOT_SUPPORTED = "RuntimeNotSupported"
+SANDBOX_UNAVAILABLE = "SandboxUnavailable"
+# What the emulator really runs; every other FC runtime is accepted by the API
+# (as FC would) but reported as not supported, at create time and at invoke time.
+RUNNABLE_RUNTIMES = frozenset(
+    {"python3.9", "python3.10", "python3.12", "custom", "custom.debian10", "custom.debian11"}
+    | {"custom.debian12"}
+)
+
+
+def unsupported_reason(runtime: str) -> str | None:
+    """None when the emulator can run ``runtime``; else the one-line reason."""
+    if runtime in RUNNABLE_RUNTIMES:
+        return None
+    message = f"runtime {runtime} is not supported by the local emulator"
+    if runtime == "custom-container":
+        message += (
+            ": container images are not pulled or run locally; use a custom.debian runtime "
+            "with the same command to run the server as a local process"
+        )
+    return message
+
+
+def not_supported(runtime: str) -> InvokeResult:
+    message = unsupported_reason(runtime) or f"runtime {runtime} is not supported"
+    return InvokeResult(
+        status=200,
+        body=error_body(message, RUNTIME_NOT_SUPPORTED),
+        error_type=RUNTIME_NOT_SUPPORTED,
+    )
+
+
+def sandbox_refused(reason: str) -> InvokeResult:
+    message = (
+        f"the local emulator refuses to run function code without its sandbox: {reason}. "
+        "Install bubblewrap, or start the emulator with --unsafe-no-sandbox to run code "
+        "unisolated"
+    )
+    return InvokeResult(
+        status=200, body=error_body(message, SANDBOX_UNAVAILABLE), error_type=SANDBOX_UNAVAILABLE
+    )

@@ -1,9 +1,10 @@
-"""One FC instance = one OS process (group): spawn, environment, log capture, stop.
+"""One FC instance = one sandbox (see sandbox.py): spawn, environment, log capture, stop.
 
 Runtime-specific behaviour (how a request reaches the code) lives in the
 subclasses in ``python_instance`` and ``custom_instance``; this base owns what
-every instance shares with FC: its environment variables, its per-instance
-scratch directory, its limits and the log lines it writes.
+every instance shares with FC: its environment variables, its sandbox (or,
+with ``--unsafe-no-sandbox``, its per-instance scratch directory), its limits
+and the log lines it writes.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pathlib import Path
 from .contract import FunctionSpec, HttpRequest, InvokeRequest, InvokeResult
 from .fc_errors import UNHANDLED, error_body, log_end, log_start
 from .limits import InstanceLimits
+from .sandbox import InstanceMounts, NoSandbox, Sandbox
 
 MAX_LOG_BYTES = 1 << 20  # per request; the tail is what FC shows anyway
-_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def new_instance_id() -> str:
@@ -59,6 +61,7 @@ class Instance:
         opt_dir: Path | None,
         scratch_root: Path,
         limits: InstanceLimits,
+        sandbox: Sandbox | NoSandbox,
     ) -> None:
         self.spec = spec
         self.instance_id = instance_id
@@ -66,6 +69,8 @@ class Instance:
         self.opt_dir = opt_dir
         self.tmp_dir = scratch_root / instance_id
         self.limits = limits
+        self.sandbox = sandbox
+        self.relay_dir: Path | None = None  # custom runtimes in a sandbox: the relay's socket
         self.busy = 0
         self.started_at = time.time()
         self.last_used_at = self.started_at
@@ -99,7 +104,8 @@ class Instance:
 
     async def start(self, request_id: str) -> None:
         """Spawn and initialize; raises StartFailure. Its log goes to the first request."""
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        if not self.sandbox.enabled:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)  # a sandbox has its own /tmp
         sink = self.open_log()
         try:
             await self._launch()
@@ -152,20 +158,35 @@ class Instance:
 
     # -- process plumbing ------------------------------------------------------
 
+    def mounts(self) -> InstanceMounts:
+        return InstanceMounts(
+            code_dir=self.code_dir,
+            opt_dir=self.opt_dir,
+            tmp_bytes=self.spec.disk_mb * 1024 * 1024,
+            # A custom runtime always gets its own network namespace: its port is
+            # then its own, as on FC (see sandbox.py for how the emulator gets in).
+            share_network=self.spec.internet_access and not self.spec.runtime.startswith("custom"),
+            hostname=self.instance_id[:63],
+            relay_dir=self.relay_dir,
+        )
+
     def environment(self, listen_port: int) -> dict[str, str]:
         spec = self.spec
-        code = str(self.code_dir)
-        opt = str(self.opt_dir) if self.opt_dir else None
+        mounts = self.mounts()
+        code = self.sandbox.code_path(mounts)
+        opt = self.sandbox.opt_path(mounts)
+        tmp = self.sandbox.tmp_path(self.tmp_dir)
         python_dirs = [code, *([f"{opt}/python"] if opt else [])]
         env = {
-            "PATH": ":".join([*([f"{opt}/bin"] if opt else []), code, _DEFAULT_PATH]),
+            "PATH": ":".join([*([f"{opt}/bin"] if opt else []), code, f"{code}/bin", _PATH]),
             "LD_LIBRARY_PATH": ":".join([code, f"{code}/lib", *([f"{opt}/lib"] if opt else [])]),
             "PYTHONPATH": ":".join(python_dirs),
             "LANG": "C.UTF-8",
-            "HOME": str(self.tmp_dir),
-            "TMPDIR": str(self.tmp_dir),
+            "HOME": tmp,
+            "TMPDIR": tmp,
         }
         env.update({key: self.map_path(value) for key, value in spec.environment.items()})
+        creds = spec.credentials
         # The FC_ prefix is reserved: user variables never override these.
         env.update(
             {
@@ -178,22 +199,25 @@ class Instance:
                 "FC_CUSTOM_LISTEN_PORT": str(listen_port),
                 "FC_INSTANCE_ID": self.instance_id,
                 "FC_FUNCTION_VERSION": spec.version_id or "LATEST",
-                # No role is assumed locally: the variables exist but are empty.
-                "ALIBABA_CLOUD_ACCESS_KEY_ID": "",
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "",
-                "ALIBABA_CLOUD_SECURITY_TOKEN": "",
+                # Without a role the variables exist but are empty, as on FC.
+                "ALIBABA_CLOUD_ACCESS_KEY_ID": creds.access_key_id if creds else "",
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": creds.access_key_secret if creds else "",
+                "ALIBABA_CLOUD_SECURITY_TOKEN": creds.security_token if creds else "",
             }
         )
-        if opt:
+        if opt and not self.sandbox.enabled:
             env["FC_EMULATOR_OPT_DIR"] = opt  # where /opt is for this instance
         return env
 
     def map_path(self, value: str) -> str:
-        """FC paths (``/code``, ``/opt``) in a value -> this instance's directories.
+        """Without a sandbox: FC paths (``/code``, ``/opt``) in a value -> this instance's dirs.
 
         Applied to each ``:``-separated part, so ``PATH=/opt/bin:/usr/bin`` and
-        ``--root=/code/static`` style values written for FC keep working locally.
+        ``--root=/code/static`` style values written for FC keep working. In a
+        sandbox ``/code`` and ``/opt`` are real, and values pass unchanged.
         """
+        if self.sandbox.enabled:
+            return value
         mapped = []
         for part in value.split(":"):
             head, eq, path = part.rpartition("=")
@@ -205,17 +229,28 @@ class Instance:
         return ":".join(mapped)
 
     async def spawn(self, argv: list[str], env: dict[str, str], *, pipes: bool) -> None:
+        """Start ``argv`` in the instance's sandbox, with exactly ``env`` as its environment."""
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
         pipe = asyncio.subprocess.PIPE
+        args_fd = -1
+        command, cwd = argv, str(self.code_dir)
+        pass_fds: tuple[int, ...] = ()
+        if isinstance(self.sandbox, Sandbox):
+            # bwrap reads its arguments from a pipe, so neither `ps` on the host
+            # nor /proc/1/cmdline inside shows host paths; its own environment is
+            # the instance's, so /proc/1/environ holds nothing of the emulator's.
+            args_fd = _args_pipe(self.sandbox.bwrap_options(self.mounts()))
+            command, cwd, pass_fds = self.sandbox.command(argv, args_fd), "/", (args_fd,)
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *self.limits.wrap(argv),
+                *self.limits.wrap(command),
                 stdin=pipe if pipes else asyncio.subprocess.DEVNULL,
                 stdout=pipe if pipes else write_fd,
                 stderr=write_fd,
                 env=env,
-                cwd=self.code_dir,
+                cwd=cwd,
+                pass_fds=pass_fds,
                 start_new_session=True,  # its own process group: limits and kills reach children
             )
         except OSError:
@@ -223,9 +258,16 @@ class Instance:
             raise
         finally:
             os.close(write_fd)
+            if args_fd >= 0:
+                os.close(args_fd)
         self._log_fd = read_fd
         asyncio.get_running_loop().add_reader(read_fd, self._read_log)
-        self.limits.attach(self.proc.pid)
+        pid = self.proc.pid
+        if self.sandbox.enabled and self.limits.needs_process:
+            # The portable limits watch the process itself, two levels down
+            # (outer bwrap -> the namespace's init -> the instance's command).
+            pid = await _sandboxed_command_pid(pid)
+        self.limits.attach(pid)
         self._watch = asyncio.get_running_loop().create_task(self._watch_exit(self.proc))
 
     async def _watch_exit(self, proc: asyncio.subprocess.Process) -> None:
@@ -287,13 +329,53 @@ class Instance:
         return True
 
     async def _kill(self) -> None:
-        """SIGKILL the whole group (grandchildren too) and release everything."""
+        """SIGKILL the whole instance (its PID namespace, its cgroups) and release everything."""
         self.dead = True
         self._signal(signal.SIGKILL)
+        self.limits.kill_all()  # anything that left the process group (setsid) is still here
         await self._wait_exit(5.0)
         self._read_log()
         self._close_log_fd()
         if self._watch is not None:
             self._watch.cancel()
-        self.limits.release()
-        await asyncio.to_thread(shutil.rmtree, self.tmp_dir, True)
+        await self.limits.release()
+        if not self.sandbox.enabled:
+            await asyncio.to_thread(shutil.rmtree, self.tmp_dir, True)
+        if self.relay_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, self.relay_dir, True)
+
+
+_MAX_ARGS_BYTES = 60_000  # below a pipe's buffer: written whole before bwrap starts
+
+
+def _args_pipe(args: list[str]) -> int:
+    data = b"".join(arg.encode() + b"\0" for arg in args)
+    if len(data) > _MAX_ARGS_BYTES:
+        raise OSError("the instance's command line is too long")
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, data)
+    finally:
+        os.close(write_fd)
+    return read_fd
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            text = children.read()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+async def _sandboxed_command_pid(outer: int, timeout_s: float = 5.0) -> int:
+    """The host pid of the command bwrap runs (its init's first child); ``outer`` if gone."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for init in _children(outer):
+            found = _children(init)
+            if found:
+                return found[0]
+        await asyncio.sleep(0.002)
+    return outer

@@ -145,11 +145,27 @@ class Limits:
         return InstanceLimits(self, instance_id, settings)
 
     def close(self) -> None:
+        """Remove this runtime's base groups (and the shared parent once nobody uses it)."""
         for base in (self.cpu_base, self.mem_base, self.pids_base):
             if base is not None:
                 for child in base.iterdir() if base.is_dir() else ():
-                    _rmdir(child)
+                    if child.is_dir():
+                        _kill_procs(child)
+                        _rmdir(child)
                 _rmdir(base)
+                _rmdir(base.parent)
+
+
+def _kill_procs(group: Path) -> int:
+    """SIGKILL every process in a group; returns how many were still there."""
+    try:
+        pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return 0
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return len(pids)
 
 
 class InstanceLimits:
@@ -158,6 +174,7 @@ class InstanceLimits:
     def __init__(self, limits: Limits, instance_id: str, settings: LimitSettings) -> None:
         self._settings = settings
         self._pid: int | None = None
+        self._pgid: int | None = None
         self._cpu_group: Path | None = None
         self._mem_group: Path | None = None
         self._pids_group: Path | None = None
@@ -203,8 +220,19 @@ class InstanceLimits:
         joins = "; ".join(f'echo $$ > "{p}"' for p in procs)
         return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *argv]
 
+    @property
+    def needs_process(self) -> bool:
+        """Whether ``attach`` must get the instance's own process (portable limits)."""
+        return self._mem_group is None
+
     def attach(self, pid: int) -> None:
         self._pid = pid
+        # The duty cycle stops the whole process group; in a sandbox that is the
+        # group of the namespace's init (bwrap's --new-session), not the pid's own.
+        try:
+            self._pgid = os.getpgid(pid)
+        except OSError:
+            self._pgid = pid
         if self._mem_group is not None:
             # Kept open: the peak is reset and read on every request, and an
             # open() per access costs more than the pread/pwrite themselves.
@@ -324,18 +352,33 @@ class InstanceLimits:
         return total
 
     def _signal(self, sig: signal.Signals) -> None:
-        if self._pid is not None:
+        if self._pid is not None and self._pgid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._pid, sig)
+                os.killpg(self._pgid, sig)
 
-    def release(self) -> None:
-        """Forget the process and remove its groups (call after it exited)."""
+    def kill_all(self) -> None:
+        """SIGKILL every process in the instance's groups (escapees of its process group)."""
+        for group in (self._pids_group, self._mem_group, self._cpu_group):
+            if group is not None:
+                _kill_procs(group)
+
+    async def release(self, timeout_s: float = 5.0) -> None:
+        """Forget the process and remove its groups once the last process in them is gone."""
         self._stop_duty()
         self._pid = None
         for fd in (self._peak_fd, self._status_fd, self._clear_fd):
             if fd is not None:
                 os.close(fd)
         self._peak_fd = self._status_fd = self._clear_fd = None
-        for group in (self._cpu_group, self._mem_group, self._pids_group):
-            if group is not None:
-                _rmdir(group)
+        groups = [g for g in (self._cpu_group, self._mem_group, self._pids_group) if g]
+        deadline = time.monotonic() + timeout_s
+        while groups:
+            for group in list(groups):
+                # A killed process leaves its group a moment after it exits.
+                if _kill_procs(group) == 0:
+                    _rmdir(group)
+                if not group.exists():
+                    groups.remove(group)
+            if not groups or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.01)

@@ -9,9 +9,14 @@ allow, or is throttled. A background reaper stops instances idle longer than
 ``idle_timeout_s`` (never below the provision target) and tops provisioned
 pools back up.
 
-custom-container functions are not run: ``invoke``/``invoke_http`` return an
-``InvokeResult`` (status 200, ``error_type`` UnhandledInvocationError, body
-``{"errorMessage", "errorType": "FunctionNotRunnable"}``) saying so.
+Every instance runs in a bubblewrap sandbox (sandbox.py). When the sandbox
+cannot be built here the runtime refuses to run code: start-up logs the reason
+in one line and every invocation answers ``error_type`` SandboxUnavailable with
+it — unless the runtime was created with ``unsafe_no_sandbox=True``, which runs
+instances as plain host processes and says so loudly.
+
+Runtimes the emulator cannot run (custom-container, nodejs, java, ...) answer
+``error_type`` RuntimeNotSupported, never UnhandledInvocationError.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from .contract import (
     InvokeResult,
     Throttled,
 )
-from .custom_instance import CustomInstance
-from .fc_errors import container_not_run
+from .custom_instance import STARTUP_TIMEOUT_S, CustomInstance
+from .fc_errors import not_supported, sandbox_refused, unsupported_reason
 from .instance import Instance, StartFailure, failure, new_instance_id
 from .limits import Limits, LimitSettings, LimitsMode
 from .python_instance import PythonInstance
+from .sandbox import NoSandbox, build_sandbox
 from .unpack import PackageError, PackageStore
 
 log = logging.getLogger(__name__)
@@ -75,6 +81,8 @@ class ProcessRuntime:
         idle_timeout_s: float = 300.0,
         *,
         limits: LimitsMode | None = None,
+        unsafe_no_sandbox: bool = False,
+        custom_startup_timeout_s: float = STARTUP_TIMEOUT_S,
     ) -> None:
         # FCPLANE_EMULATOR_LIMITS=portable|cgroup|auto lets a developer force a
         # mechanism without touching the code that constructs the runtime.
@@ -83,7 +91,10 @@ class ProcessRuntime:
             limits = "portable" if env == "portable" else "cgroup" if env == "cgroup" else "auto"
         self._root = Path(data_dir) / "runtime"
         self._scratch = self._root / "instances"
-        self._packages = PackageStore(self._root)
+        # v2: unpacked for the sandbox user (world-readable); older unpacks may not be.
+        self._packages = PackageStore(self._root / "v2")
+        self._custom_startup_timeout_s = custom_startup_timeout_s
+        self._sandbox, self._refusal = build_sandbox(self._root / "sandbox", unsafe_no_sandbox)
         self._limits = Limits(limits)
         self._account_limit = account_instance_limit
         self._idle_timeout_s = idle_timeout_s
@@ -102,7 +113,7 @@ class ProcessRuntime:
 
     async def set_provisioned(self, spec: FunctionSpec, target: int) -> None:
         """Keep ``target`` instances of this config warm (started now, never idle-reaped)."""
-        if _instance_class(spec) is None:
+        if _instance_class(spec) is None or self._refusal is not None:
             return
         pool = await self._pool_for(spec)
         pool.provisioned = max(0, target)
@@ -142,6 +153,13 @@ class ProcessRuntime:
     def limits_mechanism(self) -> dict[str, str]:
         return self._limits.describe()
 
+    def sandbox_status(self) -> dict[str, object]:
+        if self._refusal is not None or self._sandbox is None:
+            return {"enabled": False, "mode": "unavailable", "detail": self._refusal}
+        if isinstance(self._sandbox, NoSandbox):
+            return {"enabled": False, "mode": "unsafe-no-sandbox", "detail": self._sandbox.reason}
+        return {"enabled": True, "mode": "bubblewrap", **self._sandbox.describe()}
+
     async def close(self) -> None:
         self._closed = True
         if self._reaper is not None:
@@ -160,10 +178,10 @@ class ProcessRuntime:
     # -- scheduling -------------------------------------------------------------
 
     async def _run(self, spec: FunctionSpec, request_id: str, call: _Call) -> InvokeResult:
-        if spec.runtime == "custom-container":
-            return container_not_run(spec.runtime)
         if _instance_class(spec) is None:
-            return failure(f"runtime '{spec.runtime}' is not supported by the local emulator")
+            return not_supported(spec.runtime)
+        if self._refusal is not None:
+            return sandbox_refused(self._refusal)
         try:
             pool = await self._pool_for(spec)
         except PackageError as exc:
@@ -266,7 +284,12 @@ class ProcessRuntime:
         cls = _instance_class(spec)
         assert cls is not None
         limits = self._limits.for_instance(instance_id, LimitSettings(spec.cpu, spec.memory_mb))
-        inst = cls(spec, instance_id, pool.code_dir, pool.opt_dir, self._scratch, limits)
+        assert self._sandbox is not None
+        inst = cls(
+            spec, instance_id, pool.code_dir, pool.opt_dir, self._scratch, limits, self._sandbox
+        )
+        if isinstance(inst, CustomInstance):
+            inst.startup_timeout_s = self._custom_startup_timeout_s
         inst.ready = asyncio.get_running_loop().create_task(inst.start(f"init-{instance_id}"))
         # Waiters retrieve the outcome; this keeps an unawaited failure quiet.
         inst.ready.add_done_callback(lambda t: t.cancelled() or t.exception())
@@ -362,8 +385,8 @@ class ProcessRuntime:
 
 
 def _instance_class(spec: FunctionSpec) -> type[PythonInstance] | type[CustomInstance] | None:
+    if unsupported_reason(spec.runtime) is not None:
+        return None
     if spec.runtime.startswith("python3"):
         return PythonInstance
-    if spec.runtime.startswith("custom.") or spec.runtime == "custom":
-        return CustomInstance
-    return None
+    return CustomInstance

@@ -1,9 +1,16 @@
-"""Standard Python runtimes: the handler runs in ``bootstrap.py`` under the local interpreter.
+"""Standard Python runtimes: the handler runs in ``child/bootstrap.py`` under the local interpreter.
 
 The emulator has one interpreter (the one it runs on), so python3.9/3.10/3.12
 functions all run on it; ``interpreter`` says so rather than pretending. The
 parent talks to the bootstrap over the child's stdin/stdout with small frames
 (see bootstrap.py); one request at a time, as FC runs standard runtimes.
+
+The import path is FC's and nothing more: the interpreter runs with ``-I -S``
+(no environment variables, no user or site directories: never the emulator's
+virtualenv or the project checkout), and the bootstrap puts ``/code``,
+``/opt/python`` and the layer's ``site-packages`` in front of the standard
+library. In the sandbox those are the real paths, so tracebacks say
+``/code/index.py`` as on FC.
 """
 
 from __future__ import annotations
@@ -31,7 +38,6 @@ from .fc_errors import (
 from .http_event import build_event, map_response
 from .instance import Instance, StartFailure, failure
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 STARTUP_TIMEOUT_S = 30.0
 _FRAME = struct.Struct("!II")
 
@@ -40,11 +46,11 @@ class ProcessGone(Exception):
     """The instance process closed its pipes: it exited or was killed."""
 
 
-def _site_packages(opt: Path) -> list[str]:
+def _site_packages(opt_host: Path, opt: str) -> list[str]:
     # Layers built with `pip install -t python/lib/pythonX.Y/site-packages` (a
     # layout FC documents) work when X.Y is the local interpreter's version.
-    lib = opt / "python" / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    return [str(lib / "site-packages")] if lib.is_dir() else []
+    rel = f"python/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
+    return [f"{opt}/{rel}"] if (opt_host / rel).is_dir() else []
 
 
 class PythonInstance(Instance):
@@ -52,29 +58,35 @@ class PythonInstance(Instance):
 
     @property
     def interpreter(self) -> str:
+        where = "sandboxed" if self.sandbox.enabled else "UNSANDBOXED"
         return (
-            f"local python {platform.python_version()} ({sys.executable}) "
+            f"local python {platform.python_version()} ({self.sandbox.interpreter}, {where}) "
             f"standing in for {self.spec.runtime}"
         )
 
     async def _launch(self) -> None:
         spec = self.spec
         env = self.environment(listen_port=9000)
-        argv = [sys.executable, "-I", "-B", "-u", str(BOOTSTRAP)]
+        mounts = self.mounts()
+        code = self.sandbox.code_path(mounts)
+        opt = self.sandbox.opt_path(mounts)
+        bootstrap = self.sandbox.runtime_file("bootstrap.py")
+        argv = [str(self.sandbox.interpreter), "-I", "-S", "-B", "-u", bootstrap]
         await self.spawn(argv, env, pipes=True)
-        # The child runs isolated (-I ignores PYTHONPATH, so the emulator's own
-        # modules stay out of reach); the bootstrap puts the instance's path,
-        # user overrides included, on sys.path itself. -B: /code is read-only on
-        # FC, and the unpacked code is shared by every instance of that package.
-        python_path = [str(self.code_dir)]
+        # -I -S: no PYTHONPATH, user site or site-packages, so neither the
+        # emulator's modules nor the host's packages are importable; the
+        # bootstrap puts the instance's path (user overrides included) on
+        # sys.path itself. -B: /code is read-only, as on FC.
+        python_path = [code]
         python_path += [p for p in env["PYTHONPATH"].split(":") if p and p not in python_path]
-        if self.opt_dir is not None:
-            python_path += _site_packages(self.opt_dir)
+        if self.opt_dir is not None and opt is not None:
+            python_path += _site_packages(self.opt_dir, opt)
+        creds = spec.credentials
         config = {
             "handler": spec.handler,
             "initialize": spec.initializer,
             "pre_stop": spec.pre_stop,
-            "code_dir": str(self.code_dir),
+            "code_dir": code,
             "python_path": python_path,
             "runtime": spec.runtime,
             "region": spec.region,
@@ -87,7 +99,11 @@ class PythonInstance(Instance):
                 "version_id": spec.version_id or "",
                 "qualifier": spec.qualifier,
             },
-            "credentials": {"access_key_id": "", "access_key_secret": "", "security_token": ""},
+            "credentials": {
+                "access_key_id": creds.access_key_id if creds else "",
+                "access_key_secret": creds.access_key_secret if creds else "",
+                "security_token": creds.security_token if creds else "",
+            },
         }
         started = time.perf_counter()
         try:

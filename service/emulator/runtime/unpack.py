@@ -56,13 +56,13 @@ def extract_zip(zip_path: Path, target: Path, max_bytes: int = MAX_UNPACKED_BYTE
             dest = target.joinpath(*rel.parts)
             mode = (info.external_attr >> 16) & 0o7777
             if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
+                _mkdirs(dest, target)
                 continue
             if stat.S_ISLNK(info.external_attr >> 16):
                 # A symlink entry could point anywhere; FC packages rarely need
                 # them, so refuse instead of resolving.
                 raise PackageError(f"symbolic link in package: {info.filename!r}")
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            _mkdirs(dest.parent, target)
             # Count real bytes, not the header's claim: zip headers can lie.
             with archive.open(info) as src, open(dest, "wb") as out:
                 while chunk := src.read(_COPY_CHUNK):
@@ -70,8 +70,21 @@ def extract_zip(zip_path: Path, target: Path, max_bytes: int = MAX_UNPACKED_BYTE
                     if written > max_bytes:
                         raise PackageError(f"package unpacks to more than {max_bytes} bytes")
                     out.write(chunk)
-            if mode & 0o777:
-                os.chmod(dest, (mode & 0o777) | 0o400)
+            # Readable (and, if executable at all, executable) by everyone: the
+            # sandbox user is not the emulator's user, and /code is read-only anyway.
+            exec_bits = 0o555 if mode & 0o111 else 0
+            os.chmod(dest, (mode & 0o777) | 0o444 | exec_bits)
+
+
+def _mkdirs(path: Path, root: Path) -> None:
+    """mkdir -p with 0755 on every directory made below ``root`` (whatever the umask)."""
+    missing = []
+    while path != root and not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        os.chmod(directory, 0o755)
 
 
 def _layer_key(layer: Path) -> str:
@@ -136,7 +149,7 @@ def _merge(layers: list[Path], target: Path) -> None:
     for layer in layers:
         for dirpath, _dirnames, filenames in os.walk(layer):
             rel = Path(dirpath).relative_to(layer)
-            (target / rel).mkdir(parents=True, exist_ok=True)
+            _mkdirs(target / rel, target)
             for name in filenames:
                 dest = target / rel / name
                 if dest.exists():

@@ -90,3 +90,13 @@ async def runtime(tmp_path: Path) -> AsyncIterator[ProcessRuntime]:
         yield rt
     finally:
         await rt.close()
+
+
+@pytest.fixture
+async def unsafe_runtime(tmp_path: Path) -> AsyncIterator[ProcessRuntime]:
+    """A runtime started with --unsafe-no-sandbox: instances are plain host processes."""
+    rt = ProcessRuntime(tmp_path / "unsafe-data", idle_timeout_s=60, unsafe_no_sandbox=True)
+    try:
+        yield rt
+    finally:
+        await rt.close()

@@ -133,13 +133,10 @@ async def test_layers_are_merged_first_listed_wins(
     )
     body = json.loads((await runtime.invoke(spec, InvokeRequest("l-1", b""))).body)
     assert (body["who"], body["x"], body["tool"]) == ("first", 2, "tool-from-layer")
-    opt_lib = next(p for p in body["ld"].split(":") if p.endswith("/lib") and "opt" in p)
-    assert Path(opt_lib, "libdemo.txt").read_text() == "lib"
-    assert body["path"].split(":")[0].endswith("/bin")
-    assert body["data"] == "lib"  # FC paths in variables point at the local /opt and /code
-    assert body["flags"].startswith("--root=/")
-    assert body["flags"].endswith("/static")
-    assert body["flags"] != "--root=/code/static"
+    assert "/opt/lib" in body["ld"].split(":")
+    assert body["path"].split(":")[0] == "/opt/bin"
+    assert body["data"] == "lib"  # /opt and /code are FC's real paths in the sandbox
+    assert body["flags"] == "--root=/code/static"
 
 
 def test_unpack_refuses_path_escape(tmp_path: Path) -> None:

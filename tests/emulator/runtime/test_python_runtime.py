@@ -12,6 +12,7 @@ import pytest
 
 from service.emulator.runtime.contract import FunctionSpec, InvokeRequest
 from service.emulator.runtime.manager import ProcessRuntime
+from tests.emulator.beacon import Beacon
 
 SpecFactory = Callable[..., FunctionSpec]
 
@@ -147,10 +148,10 @@ async def test_environment_variables(runtime: ProcessRuntime, make_spec: SpecFac
     assert env["FC_INSTANCE_ID"] == result.instance_id
     assert env["FC_FUNCTION_VERSION"] == "LATEST"
     assert (env["FC_REGION"], env["FC_ACCOUNT_ID"]) == (spec.region, spec.account_id)
-    assert Path(env["FC_FUNC_CODE_PATH"], "index.py").is_file()
+    assert env["FC_FUNC_CODE_PATH"] == "/code/"  # FC's path, really mounted (see the sandbox)
     assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in env
     assert "VIRTUAL_ENV" not in env  # the emulator's own environment does not leak in
-    assert Path(env["TMPDIR"]).is_dir()
+    assert env["TMPDIR"] == env["HOME"] == "/tmp"
 
 
 async def test_unhandled_error_shape(runtime: ProcessRuntime, make_spec: SpecFactory) -> None:
@@ -266,27 +267,29 @@ async def test_failed_initializer_fails_the_call_and_next_gets_new_instance(
 
 
 async def test_pre_stop_runs_before_the_instance_goes(
-    runtime: ProcessRuntime, make_spec: SpecFactory, tmp_path: Path
+    runtime: ProcessRuntime, make_spec: SpecFactory
 ) -> None:
-    marker = tmp_path / "prestop.txt"
+    beacon = Beacon()  # the sandbox shares the host's network (internetAccess), not its files
     spec = make_spec(
         {
             "index.py": """
-                import os
+                import os, socket
                 def pre_stop(context):
-                    with open(os.environ["MARKER"], "w") as f:
-                        f.write(context.function.name)
+                    port = int(os.environ["BEACON_PORT"])
+                    with socket.create_connection(("127.0.0.1", port)) as sock:
+                        sock.sendall(context.function.name.encode())
                 def handler(event, context):
                     return "ok"
             """
         },
         pre_stop="index.pre_stop",
-        environment={"MARKER": str(marker)},
+        environment={"BEACON_PORT": str(beacon.port)},
     )
     result = await runtime.invoke(spec, InvokeRequest("ps-1", b""))
     [info] = runtime.instances(spec.name)
     await runtime.drop_function(spec.name)
-    assert marker.read_text() == spec.name
+    assert beacon.messages == [spec.name.encode()]
+    beacon.close()
     assert runtime.instances(spec.name) == []
     assert not os.path.exists(f"/proc/{info.pid}") or _is_zombie_free(info.pid)
     assert result.body == b"ok"
@@ -302,10 +305,17 @@ def _is_zombie_free(pid: int) -> bool:
 async def test_unsupported_runtimes(runtime: ProcessRuntime, make_spec: SpecFactory) -> None:
     container = make_spec(ECHO, runtime="custom-container")
     result = await runtime.invoke(container, InvokeRequest("cc-1", b""))
-    assert result.error_type == "UnhandledInvocationError"
-    assert "not run by the local FC emulator" in json.loads(result.body)["errorMessage"]
+    assert result.error_type == "RuntimeNotSupported"  # never the function's own error type
+    message = json.loads(result.body)["errorMessage"]
+    assert message.startswith("runtime custom-container is not supported by the local emulator")
+    assert "container images are not pulled or run locally" in message
     node = make_spec(ECHO, runtime="nodejs20")
-    assert "not supported" in (await runtime.invoke(node, InvokeRequest("n-1", b""))).body.decode()
+    answered = await runtime.invoke(node, InvokeRequest("n-1", b""))
+    assert answered.error_type == "RuntimeNotSupported"
+    assert json.loads(answered.body) == {
+        "errorMessage": "runtime nodejs20 is not supported by the local emulator",
+        "errorType": "RuntimeNotSupported",
+    }
 
 
 async def test_cancelled_caller_does_not_poison_the_pool(

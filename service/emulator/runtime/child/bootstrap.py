@@ -1,9 +1,9 @@
 """FC Python runtime bootstrap: runs *inside* an instance process, one per instance.
 
-Started as ``python -I -u bootstrap.py`` by the emulator. It is deliberately
-standalone (stdlib only, no fcplane, no pydantic): its import time is the cold
-start every user sees, and the handler must not find emulator modules on its
-path.
+Started as ``python -I -S -B -u bootstrap.py`` by the emulator, in the instance's
+sandbox. It is deliberately standalone (stdlib only, no fcplane, no pydantic):
+its import time is the cold start every user sees, and the handler must not find
+emulator modules on its path.
 
 Channel: the parent's pipes arrive on fd 0 (commands) and fd 1 (replies); they
 are moved aside at once and fd 1 is pointed at fd 2 (the instance log pipe), so
@@ -133,6 +133,7 @@ def _logger(request_id: str) -> logging.Logger:
 
 
 def _error_body(exc: BaseException, skip_frames: int = 1) -> dict[str, Any]:
+    """FC's error body; the traceback also goes to the instance log (the Tail log), as on FC."""
     import traceback
 
     tb = exc.__traceback__
@@ -140,6 +141,9 @@ def _error_body(exc: BaseException, skip_frames: int = 1) -> dict[str, Any]:
         if tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
     stack = [[f.filename, f.lineno, f.name, f.line or ""] for f in traceback.extract_tb(tb)]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    sys.stderr.write(f"{stamp}Z {_CURRENT_ID[0]} [ERROR] {text}")
     return {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": stack}
 
 
@@ -191,6 +195,7 @@ def _flush() -> None:
 
 def _run(cfg: dict[str, Any], head: dict[str, Any], body: bytes, cache: dict[str, Any]) -> Reply:
     op = head["op"]
+    _CURRENT_ID[0] = head["request_id"]
     handler: str = cfg["handler"] if op == "invoke" else cfg[op]
     if handler not in cache:
         cache[handler] = _resolve(handler)
@@ -198,7 +203,6 @@ def _run(cfg: dict[str, Any], head: dict[str, Any], body: bytes, cache: dict[str
     if import_error is not None:
         return {"ok": False, "kind": "import", "error": import_error}, b""
     context = FCContext(cfg, head["request_id"])
-    _CURRENT_ID[0] = head["request_id"]
     start = time.perf_counter()
     try:
         result = func(body, context) if op == "invoke" else func(context)
