@@ -102,6 +102,7 @@ class Run:
     readyz_ms: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     server_errors: Counter[str] = field(default_factory=Counter)  # from the API's log
+    failed_at: Counter[str] = field(default_factory=Counter)  # route and innermost app frame
 
 
 def outcome_of(response: httpx.Response) -> str:
@@ -316,6 +317,7 @@ def run_one(database: str, args: argparse.Namespace) -> Run:
             asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
         shutil.rmtree(tmp, ignore_errors=True)
     run.server_errors = exceptions_in(log_text)
+    run.failed_at = failure_sites(log_text)
     return run
 
 
@@ -325,6 +327,17 @@ def exceptions_in(log: str) -> Counter[str]:
     pattern = r"^([A-Za-z_][\w.]*(?:Error|Exception|Timeout)\w*):? ?(.*)$"
     for match in re.finditer(pattern, log, re.M):
         found[f"{match.group(1)}: {match.group(2)[:90]}"] += 1
+    return found
+
+
+def failure_sites(log: str) -> Counter[str]:
+    """For each "unhandled X on METHOD PATH" entry: the route and its innermost service frame."""
+    found: Counter[str] = Counter()
+    for entry in re.split(r"^unhandled ", log, flags=re.M)[1:]:
+        head = re.sub(r"/functions/[^/\s]+", "/functions/{name}", entry.split("\n", 1)[0])
+        frames = re.findall(r'File ".*?/(service/[^"]+)", line (\d+), in (\w+)', entry)
+        where = f"{frames[-1][0]}:{frames[-1][1]} {frames[-1][2]}" if frames else "?"
+        found[f"{head} <- {where}"] += 1
     return found
 
 
@@ -391,6 +404,8 @@ def report(database: str, run: Run, args: argparse.Namespace) -> None:
     )
     for line, n in run.server_errors.most_common(8):
         print(f"  server log: {n} x {line}")
+    for line, n in run.failed_at.most_common(12):
+        print(f"  failed: {n} x {line}")
     for (kind, outcome), body in sorted(run.samples.items()):
         print(f"  first {outcome} of {kind}: {body}")
 
