@@ -248,12 +248,15 @@ def main() -> None:
         p50 = statistics.median(r.p50_ms for r in runs)
         p99 = statistics.median(r.p99_ms for r in runs)
         vs_bare = statistics.median(r.rps / b.rps for r, b in zip(runs, bare, strict=True))
-        vs_core = ""
+        vs_core, spread = "", ""
         if name.startswith("fcplane"):
             ref = results[name.replace("fcplane", "Core")]
-            ratio = statistics.median(r.rps / c.rps for r, c in zip(runs, ref, strict=True))
-            vs_core = f"{ratio:.2f}x"
-        print(f"{name:<20} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {vs_bare:>7.2f}x {vs_core:>8}")
+            ratios = [r.rps / c.rps for r, c in zip(runs, ref, strict=True)]
+            vs_core = f"{statistics.median(ratios):.2f}x"
+            spread = "  rounds: " + " ".join(f"{x:.2f}" for x in ratios)
+        print(
+            f"{name:<20} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {vs_bare:>7.2f}x {vs_core:>8}{spread}"
+        )
 
 
 if __name__ == "__main__":
