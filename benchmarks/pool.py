@@ -12,9 +12,9 @@ Figures per database: requests/s (all answers / wall time including the drain of
 requests in flight at the deadline), answers by outcome (2xx, 409 conflict,
 5xx by status, client timeouts, connection errors, other), latency p50/p99/max
 per request kind, a 5-second timeline of requests and failures by send time,
-/readyz answers, the first error body of each kind, and the exceptions in the
-API's log. Every request goes on a new connection, like separate CI jobs. Only
-the public HTTP API is used.
+the `code`s of the deploys' 409s, /readyz answers, the first error body of each
+kind, and the exceptions in the API's log. Every request goes on a new
+connection, like separate CI jobs. Only the public HTTP API is used.
 
     python benchmarks/pool.py [--database sqlite|postgresql|both] [--clients 50]
                               [--functions 20] [--duration 40] [--timeout 60]
@@ -103,6 +103,7 @@ class Run:
     wall_s: float = 0.0
     server_errors: Counter[str] = field(default_factory=Counter)  # from the API's log
     failed_at: Counter[str] = field(default_factory=Counter)  # route and innermost app frame
+    conflict_codes: Counter[str] = field(default_factory=Counter)  # the `code` of each 409
 
 
 def outcome_of(response: httpx.Response) -> str:
@@ -172,8 +173,10 @@ class Load:
         head: object = None
         if response.status_code == 201:
             head = body.get("to_revision")
-        elif response.status_code == 409 and isinstance(body.get("plan"), dict):
-            head = body["plan"].get("head_revision")
+        elif response.status_code == 409:
+            self.run.conflict_codes[str(body.get("code"))] += 1
+            if isinstance(body.get("plan"), dict):
+                head = body["plan"].get("head_revision")
         if isinstance(head, int) and head > self.heads[name]:
             self.heads[name] = head
 
@@ -397,6 +400,11 @@ def report(database: str, run: Run, args: argparse.Namespace) -> None:
         )
         + "  (sent/failed)"
     )
+    if run.conflict_codes:
+        print(
+            "deploy 409 codes: "
+            + ", ".join(f"{c}: {n}" for c, n in run.conflict_codes.most_common())
+        )
     print(
         "readyz: "
         + ", ".join(f"{k}: {n}" for k, n in sorted(run.readyz.items()))
