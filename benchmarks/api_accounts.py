@@ -1,16 +1,28 @@
-"""GET /v1/accounts with a valid token at 32 connections: SQLite, PostgreSQL, bare FastAPI.
+"""GET /v1/accounts at 32 connections: fcplane vs the same query through SQLAlchemy Core.
 
-Each target is one uvicorn process started with the same flags; load comes from
-wrk (Debian package `wrk`) so the client costs little of the machine's CPU.
-Rounds are interleaved and medians reported, as the machine is noisy.
+Targets, each one uvicorn process started with the same flags, all in one run:
+
+- bare FastAPI: a constant (benchmarks/bare_app.py), the ceiling of the framework;
+- Core SQLite / Core PostgreSQL: benchmarks/core_app.py, the same accounts query
+  on an engine with fcplane's pool settings, same JSON, no auth, no layers;
+- fcplane SQLite / fcplane PostgreSQL: the real API with a valid token.
+
+Each Core target reads the very database its fcplane target uses (migrated with
+`fcplane db upgrade`, seeded through the API), and the script checks that both
+return the same JSON. Load comes from wrk (Debian package `wrk`) so the client
+costs little of the machine's CPU. Rounds are interleaved; medians reported.
+"vs Core" is the median over rounds of fcplane / Core on the same backend within
+the round (issue 9's aim: >= 0.8x).
 
     python benchmarks/api_accounts.py [--duration 10] [--rounds 3] [--connections 32]
+                                      [--accounts 5] [--token-cache-seconds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -29,6 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 UVICORN_FLAGS = ["--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
+BACKENDS = ("SQLite", "PostgreSQL")
 
 
 @dataclass
@@ -90,8 +103,10 @@ class Target:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
             try:
-                httpx.get(f"{self.url}/healthz" if "service" in self.app[-1] else self.url)
+                httpx.get(f"{self.url}/healthz")
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -107,14 +122,25 @@ class Target:
             self.proc.wait(10)
 
 
-def fcplane_env(database_url: str, data_dir: str, token: str) -> dict[str, str]:
+def fcplane_env(database_url: str, data_dir: str, token: str, cache_s: float) -> dict[str, str]:
     return {
         "FCPLANE_DATABASE_URL": database_url,
         "FCPLANE_DATA_DIR": data_dir,
         "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
         "FCPLANE_BOOTSTRAP_TOKEN": token,
         "FCPLANE_LOG_LEVEL": "warning",
+        "FCPLANE_TOKEN_CACHE_SECONDS": str(cache_s),
     }
+
+
+def migrate(database_url: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "service", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "FCPLANE_DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+    )
 
 
 def seed(target: Target, token: str, count: int) -> None:
@@ -128,8 +154,23 @@ def seed(target: Target, token: str, count: int) -> None:
                 "region": "cn-hangzhou",
                 "access_key_id": "LTAIbenchmark0001",
                 "access_key_secret": "s" * 30,
+                **({"security_token": "t" * 40} if i % 2 else {}),
+                "default": i == 0,
             },
         ).raise_for_status()
+
+
+def same_json(fcplane: Target, core: Target, token: str) -> None:
+    """Warn (loudly) when the reference does not answer what fcplane answers."""
+    auth = {"Authorization": f"Bearer {token}"}
+    ours = httpx.get(f"{fcplane.url}/v1/accounts", headers=auth).raise_for_status().json()
+    ref = httpx.get(f"{core.url}/v1/accounts", headers=auth).raise_for_status().json()
+    if ours != ref:
+        print(
+            f"WARNING: {core.name} and {fcplane.name} answer different JSON:\n"
+            f"  fcplane: {json.dumps(ours)[:400]}\n  core:    {json.dumps(ref)[:400]}",
+            file=sys.stderr,
+        )
 
 
 async def _pg(statement: str) -> None:
@@ -148,32 +189,39 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=5, help="accounts in the listed page")
+    parser.add_argument(
+        "--token-cache-seconds", type=float, default=5.0, help="fcplane's token cache (0: off)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is required: apt-get install wrk")
-
-    from service.kit.migrations import upgrade
 
     token = "fcp_" + secrets.token_urlsafe(32)
     tmp = tempfile.mkdtemp(prefix="fcplane-bench-")
     pg_db = f"fcplane_bench_{os.getpid()}"
     asyncio.run(_pg(f'CREATE DATABASE "{pg_db}"'))
-    sqlite_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-    pg_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
-    for url in (sqlite_url, pg_url):
-        upgrade(url)
+    urls = {
+        "SQLite": f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "PostgreSQL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}",
+    }
     factory = ["--factory", "service.app:create_app"]
-    targets = [
-        Target("bare FastAPI", ["benchmarks.bare_app:app"], {}),
-        Target("fcplane SQLite", factory, fcplane_env(sqlite_url, f"{tmp}/s", token)),
-        Target("fcplane PostgreSQL", factory, fcplane_env(pg_url, f"{tmp}/p", token)),
-    ]
+    core = ["--factory", "benchmarks.core_app:create_app"]
+    targets = [Target("bare FastAPI", ["benchmarks.bare_app:app"], {})]
+    for backend in BACKENDS:
+        env = fcplane_env(urls[backend], f"{tmp}/{backend}", token, args.token_cache_seconds)
+        targets.append(Target(f"fcplane {backend}", factory, env))
+        targets.append(Target(f"Core {backend}", core, {"FCPLANE_DATABASE_URL": urls[backend]}))
+    by_name = {t.name: t for t in targets}
     results: dict[str, list[Result]] = {t.name: [] for t in targets}
     try:
-        for target in targets:
+        for url in urls.values():
+            migrate(url)
+        for target in targets:  # fcplane before its Core twin: it seeds the database
             target.start()
-            if target.name != "bare FastAPI":
+            if target.name.startswith("fcplane"):
                 seed(target, token, args.accounts)
+            if target.name.startswith("Core"):
+                same_json(by_name[target.name.replace("Core", "fcplane")], target, token)
             # Warm-up: connection pools, caches, the first-request path.
             wrk(f"{target.url}/v1/accounts", token, 2, args.connections)
         for _ in range(args.rounds):
@@ -187,17 +235,28 @@ def main() -> None:
         asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
         shutil.rmtree(tmp, ignore_errors=True)
 
-    base = statistics.median(r.rps for r in results["bare FastAPI"])
+    bare = results["bare FastAPI"]
     print(
-        f"\nGET /v1/accounts, {args.connections} connections, {args.rounds} x "
-        f"{args.duration}s, medians (machine: {os.cpu_count()} cores)"
+        f"\nGET /v1/accounts ({args.accounts} accounts), {args.connections} connections, "
+        f"{args.rounds} x {args.duration}s, medians; fcplane token cache "
+        f"{args.token_cache_seconds:g}s (machine: {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f})"
     )
-    print(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
+    print(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs Core':>8}")
     for name, runs in results.items():
         rps = statistics.median(r.rps for r in runs)
         p50 = statistics.median(r.p50_ms for r in runs)
         p99 = statistics.median(r.p99_ms for r in runs)
-        print(f"{name:<20} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {rps / base:>7.2f}x")
+        vs_bare = statistics.median(r.rps / b.rps for r, b in zip(runs, bare, strict=True))
+        vs_core, spread = "", ""
+        if name.startswith("fcplane"):
+            ref = results[name.replace("fcplane", "Core")]
+            ratios = [r.rps / c.rps for r, c in zip(runs, ref, strict=True)]
+            vs_core = f"{statistics.median(ratios):.2f}x"
+            spread = "  rounds: " + " ".join(f"{x:.2f}" for x in ratios)
+        print(
+            f"{name:<20} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {vs_bare:>7.2f}x {vs_core:>8}{spread}"
+        )
 
 
 if __name__ == "__main__":

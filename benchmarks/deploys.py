@@ -1,11 +1,14 @@
 """Plan, deploy and drift-scan cost next to the raw SDK calls they wrap, against the emulator.
 
-fcplane (uvicorn, SQLite) and the FC emulator each run in their own process;
-the load comes from one asyncio client process. Figures: p50/p99 latency and
-throughput at 1 and 16 concurrent clients, and a drift scan of N functions vs
-N raw GetFunction calls at the same concurrency.
+fcplane (uvicorn, on SQLite and/or PostgreSQL) and the FC emulator each run in
+their own process; the load comes from one asyncio client process. Figures:
+p50/p99 latency and throughput at 1 and 16 concurrent clients (medians of
+interleaved rounds), plan's p50 overhead over the raw GetFunction it wraps (1
+client), deploy throughput at 16 clients against raw UpdateFunction+GetFunction,
+and a drift scan of N functions vs N raw GetFunction calls at the same concurrency.
 
-    python benchmarks/deploys.py [--requests 200] [--functions 1000]
+    python benchmarks/deploys.py [--database sqlite|postgresql|both] [--requests 200]
+                                 [--rounds 3] [--functions 1000]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.models import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AK, SK = "bench-ak", "bench-secret-0123456789"
 CONFIG = {"runtime": "python3.10", "handler": "index.handler", "memorySize": 512, "cpu": 0.35}
 
@@ -85,12 +90,29 @@ async def measure(
     }
 
 
-async def run(args: argparse.Namespace) -> None:
+async def _pg(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def run(args: argparse.Namespace, database: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="fcplane-bench-"))
     emu_port, api_port = free_port(), free_port()
     token = "fcp_" + secrets.token_urlsafe(32)
+    pg_db = f"fcplane_bench_deploys_{os.getpid()}"
+    if database == "postgresql":
+        await _pg(f'CREATE DATABASE "{pg_db}"')
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
+    else:
+        url = f"sqlite+aiosqlite:///{tmp}/fcplane.db"
     env = {
         **os.environ,
+        "FCPLANE_DATABASE_URL": url,
         "FCPLANE_DATA_DIR": str(tmp / "api"),
         "FCPLANE_LOG_LEVEL": "warning",
         "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
@@ -146,15 +168,19 @@ async def run(args: argparse.Namespace) -> None:
         emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
         wait_http(f"{emu}/_emulator/health")
         wait_http(f"{api}/healthz")
-        await bench(args, emu, api, token)
+        await bench(args, emu, api, token, database)
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(10)
+        if database == "postgresql":
+            await _pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def bench(args: argparse.Namespace, emu: str, api_url: str, token: str) -> None:
+async def bench(
+    args: argparse.Namespace, emu: str, api_url: str, token: str, database: str
+) -> None:
     sdk = Client(
         Config(
             access_key_id=AK,
@@ -200,6 +226,17 @@ async def bench(args: argparse.Namespace, emu: str, api_url: str, token: str) ->
         )
         first.raise_for_status()
         heads[name] = 1
+        # The raw rows get functions of their own, with the same config and code:
+        # a raw UpdateFunction on a managed function would be drift for the next deploy.
+        raw_body = fc.CreateFunctionInput(
+            function_name=f"raw-{w}",
+            runtime=CONFIG["runtime"],
+            handler=CONFIG["handler"],
+            memory_size=CONFIG["memorySize"],
+            cpu=CONFIG["cpu"],
+            code=fc.InputCodeLocation(zip_file=zip_b64),
+        )
+        await sdk.create_function_async(fc.CreateFunctionRequest(body=raw_body))
 
     async def plan(w: int, i: int) -> None:
         r = await api.post(
@@ -209,7 +246,7 @@ async def bench(args: argparse.Namespace, emu: str, api_url: str, token: str) ->
         r.raise_for_status()
 
     async def raw_get(w: int, i: int) -> None:
-        await sdk.get_function_async(f"bench-{w}", fc.GetFunctionRequest())
+        await sdk.get_function_async(f"raw-{w}", fc.GetFunctionRequest())
 
     async def deploy(w: int, i: int) -> None:
         name = f"bench-{w}"
@@ -221,24 +258,49 @@ async def bench(args: argparse.Namespace, emu: str, api_url: str, token: str) ->
         heads[name] = r.json()["to_revision"]
 
     async def raw_update(w: int, i: int) -> None:
-        name = f"bench-{w}"
+        name = f"raw-{w}"
         body = fc.UpdateFunctionInput(timeout=3 + (i % 50))
         await sdk.update_function_async(name, fc.UpdateFunctionRequest(body=body))
         await sdk.get_function_async(name, fc.GetFunctionRequest())
 
-    print(f"\n{'operation':<34} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'ops/s':>8}")
+    rows = [
+        ("fcplane plan", plan),
+        ("raw GetFunction", raw_get),
+        ("fcplane deploy", deploy),
+        ("raw UpdateFunction+GetFunction", raw_update),
+    ]
+    runs: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+    for _ in range(args.rounds):
+        for concurrency in (1, 16):
+            for label, op in rows:
+                runs[label, concurrency].append(await measure(concurrency, args.requests, op))
+    med = {
+        key: {k: statistics.median(m[k] for m in ms) for k in ("p50", "p99", "ops")}
+        for key, ms in runs.items()
+    }
+    print(
+        f"\n== {database}: {args.requests} requests per measurement, medians of "
+        f"{args.rounds} interleaved rounds (load average {os.getloadavg()[0]:.2f}, "
+        f"{os.cpu_count()} cores)"
+    )
+    print(f"{'operation':<34} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'ops/s':>8}")
     for concurrency in (1, 16):
-        rows = [
-            ("fcplane plan", plan),
-            ("raw GetFunction", raw_get),
-            ("fcplane deploy", deploy),
-            ("raw UpdateFunction+GetFunction", raw_update),
-        ]
-        for label, op in rows:
-            m = await measure(concurrency, args.requests, op)
+        for label, _ in rows:
+            m = med[label, concurrency]
             print(
                 f"{label:<34} {concurrency:>7} {m['p50']:>8.2f} {m['p99']:>8.2f} {m['ops']:>8.0f}"
             )
+    plan_p50, raw_p50 = med["fcplane plan", 1]["p50"], med["raw GetFunction", 1]["p50"]
+    print(
+        f"plan p50 at 1 client: {plan_p50:.2f} ms vs raw GetFunction {raw_p50:.2f} ms: "
+        f"overhead {plan_p50 - raw_p50:.2f} ms, {plan_p50 / raw_p50:.1f}x"
+    )
+    ours, theirs = med["fcplane deploy", 16], med["raw UpdateFunction+GetFunction", 16]
+    print(
+        f"deploy at 16 clients: {ours['ops']:.0f} ops/s vs raw UpdateFunction+GetFunction "
+        f"{theirs['ops']:.0f} ops/s: {ours['ops'] / theirs['ops']:.2f}x "
+        f"(p50 {ours['p50']:.1f} vs {theirs['p50']:.1f} ms)"
+    )
 
     # Drift scan: N adopted functions vs N raw GetFunction calls.
     n = args.functions
@@ -282,10 +344,14 @@ async def bench(args: argparse.Namespace, emu: str, api_url: str, token: str) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--requests", type=int, default=200, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--functions", type=int, default=1000, help="for the drift scan")
     parser.add_argument("--scan-concurrency", type=int, default=16)
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
+        asyncio.run(run(args, database))
 
 
 if __name__ == "__main__":
