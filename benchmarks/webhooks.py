@@ -58,6 +58,7 @@ from service.kit.db import Database  # noqa: E402
 from service.kit.migrations import upgrade  # noqa: E402
 from service.kit.settings import Settings  # noqa: E402
 from service.models import WebhookDelivery  # noqa: E402
+from service.models.function import FunctionRef  # noqa: E402
 from service.webhooks.dispatcher import BackgroundDispatcher, Dispatcher  # noqa: E402
 from service.webhooks.outbox import emit  # noqa: E402
 from service.webhooks.schemas import EventType, WebhookCreate  # noqa: E402
@@ -181,7 +182,8 @@ async def throughput(url: str, target: str, events: int, functions: int, concurr
         for start in range(0, events, per_tx):
             async with db.write() as session:
                 for n in range(start, min(start + per_tx, events)):
-                    await emit(session, EventType.DEPLOY_SUCCEEDED, f"fn{n % functions}", {"n": n})
+                    ref = FunctionRef("bench", f"fn{n % functions}")
+                    await emit(session, EventType.DEPLOY_SUCCEEDED, ref, {"n": n})
         async with new_client() as client:
             dispatcher = Dispatcher(settings, db, BOX, client)
             started = time.perf_counter()
@@ -226,7 +228,8 @@ async def emit_latency(
                 for i in range(n + 20):
                     started = time.perf_counter()
                     async with db.write() as session:
-                        await emit(session, EventType.DEPLOY_SUCCEEDED, f"fn{i % 10}", {"n": i})
+                        ref = FunctionRef("bench", f"fn{i % 10}")
+                        await emit(session, EventType.DEPLOY_SUCCEEDED, ref, {"n": i})
                     if i >= 20:  # warm-up excluded
                         timings.append((time.perf_counter() - started) * 1000)
                     await asyncio.sleep(0.002)  # between requests

@@ -178,7 +178,7 @@ def test_serve_runs_the_emulator_as_the_default_account(tmp_path: Path) -> None:
         assert ready["details"] == {"emulator_sandbox": "bubblewrap"}
         # The account's credentials really work against the emulator.
         missing = httpx.post(
-            f"http://127.0.0.1:{port}/v1/functions",
+            f"http://127.0.0.1:{port}/v1/accounts/local/functions",
             headers=headers,
             json={"name": "nothing-here", "adopt": True},
         )

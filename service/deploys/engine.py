@@ -60,7 +60,7 @@ from service.kit.leases import held
 from service.models import Deployment, Function, Revision
 from service.models.base import utcnow
 from service.models.deployment import DeploymentKind, DeploymentStatus, Strategy
-from service.models.function import DriftStatus
+from service.models.function import DriftStatus, FunctionRef
 from service.webhooks.schemas import EventType
 
 # Longest Retry-After suggested to a deploy that arrives while another one pushes.
@@ -126,16 +126,16 @@ class DeployEngine:
 
     async def load(
         self,
-        name: str,
+        ref: FunctionRef,
         request: DeployRequest,
         local_override: Revision | None = None,
     ) -> Loaded:
         """``local_override``: deploy this revision's state (a rollback), not the request's."""
         async with self.db.read() as session:
             functions = FunctionRepository(session)
-            found = await functions.for_deploy(name, request.base_revision)
+            found = await functions.for_deploy(ref, request.base_revision)
             if found is None:
-                raise not_managed(name)
+                raise not_managed(ref)
             function, revision = found
             base_number = _base_number(function, request.base_revision)
             base: dict[str, Any] = {}
@@ -143,7 +143,7 @@ class DeployEngine:
             if base_number > 0:
                 if revision is None:
                     raise InvalidInput(
-                        f"base_revision: function '{name}' has no revision {base_number}",
+                        f"base_revision: function '{ref}' has no revision {base_number}",
                         field="base_revision",
                     )
                 base, base_sha = revision_state(revision), revision.code_sha256
@@ -190,13 +190,13 @@ class DeployEngine:
     # -- 3. plan -----------------------------------------------------------
 
     async def prepare(
-        self, name: str, request: DeployRequest, local_override: Revision | None = None
+        self, ref: FunctionRef, request: DeployRequest, local_override: Revision | None = None
     ) -> Prepared:
-        loaded = await self.load(name, request, local_override)
-        live, arn = await self.read_live(loaded.access, name)
+        loaded = await self.load(ref, request, local_override)
+        live, arn = await self.read_live(loaded.access, ref.name)
         function = loaded.function
         plan = make_plan(
-            name,
+            ref,
             loaded.base_revision,
             function.head_revision,
             loaded.base,
@@ -364,13 +364,13 @@ def _base_number(function: Function, requested: int | None) -> int:
     if requested is None:
         if head > 0:
             raise PreconditionRequired(
-                f"base_revision is required: function '{function.name}' is at revision {head}",
+                f"base_revision is required: function '{function.ref}' is at revision {head}",
                 head_revision=head,
             )
         return 0
     if requested > head:
         raise InvalidInput(
-            f"base_revision: function '{function.name}' has no revision {requested} "
+            f"base_revision: function '{function.ref}' has no revision {requested} "
             f"(head is {head})",
             field="base_revision",
         )

@@ -7,13 +7,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Deployment
+from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
 
 
 async def emit_deployment(
     session: AsyncSession,
     event_type: str,
-    function: str,
+    function: FunctionRef,
     deployment: Deployment,
     **details: Any,
 ) -> None:

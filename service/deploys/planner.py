@@ -15,6 +15,7 @@ from typing import Any, Literal
 from service.functions import diff
 from service.functions.diff import Change, Conflict
 from service.models.deployment import Strategy
+from service.models.function import FunctionRef
 
 REVISION_CONFLICT = "revision_conflict"
 DRIFT_CONFLICT = "drift_conflict"
@@ -22,7 +23,7 @@ DRIFT_CONFLICT = "drift_conflict"
 
 @dataclass(frozen=True)
 class Plan:
-    function: str
+    function: FunctionRef
     base_revision: int
     head_revision: int
     drifted: bool
@@ -48,7 +49,8 @@ class Plan:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "function": self.function,
+            "account": self.function.account,
+            "function": self.function.name,
             "base_revision": self.base_revision,
             "head_revision": self.head_revision,
             "drifted": self.drifted,
@@ -65,7 +67,7 @@ class Plan:
 
 
 def make_plan(
-    function: str,
+    function: FunctionRef,
     base_revision: int,
     head_revision: int,
     base: dict[str, Any],

@@ -26,7 +26,7 @@ from service.models import Deployment, Function, Revision
 from service.models.base import utcnow
 from service.models.deployment import DeploymentKind, DeploymentStatus
 from service.models.drift import Resolution
-from service.models.function import DriftStatus
+from service.models.function import DriftStatus, FunctionRef
 from service.models.revision import RevisionSource
 from service.webhooks.schemas import EventType
 
@@ -90,7 +90,7 @@ async def record_refused(
 async def record_failed(
     db: Database,
     deployment: Deployment,
-    function: str,
+    function: FunctionRef,
     error: DomainError,
     started: float,
 ) -> None:
@@ -192,7 +192,7 @@ async def record_succeeded(
         await emit_deployment(
             session,
             EventType.DEPLOY_SUCCEEDED,
-            function.name,
+            function.ref,
             deployment,
             changes=changes,
             discarded_changes=deployment.discarded_changes or [],

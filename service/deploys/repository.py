@@ -9,9 +9,10 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from service.kit.pagination import InvalidCursor
 from service.kit.repository import Repository
-from service.models import Deployment, Function, SavedPlan
+from service.models import Account, Deployment, Function, SavedPlan
 from service.models.base import utcnow
 from service.models.deployment import DeploymentStatus
+from service.models.function import FunctionRef
 
 
 def _presentable() -> Select[Deployment]:
@@ -19,7 +20,11 @@ def _presentable() -> Select[Deployment]:
     return (
         select(Deployment)
         .join(Function, Function.id == Deployment.function_id)
-        .options(contains_eager(Deployment.function), selectinload(Deployment.revision))
+        .join(Account, Account.id == Function.account_id)
+        .options(
+            contains_eager(Deployment.function).contains_eager(Function.account),
+            selectinload(Deployment.revision),
+        )
     )
 
 
@@ -50,9 +55,13 @@ class DeploymentRepository(Repository[Deployment]):
             .execution_options(synchronize_session=False)
         )
 
-    async def by_function_and_key(self, name: str, key: str) -> Deployment | None:
+    async def by_function_and_key(self, ref: FunctionRef, key: str) -> Deployment | None:
         return await self.session.scalar(
-            _presentable().where(Function.name == name, Deployment.idempotency_key == key)
+            _presentable().where(
+                Account.alias == ref.account,
+                Function.name == ref.name,
+                Deployment.idempotency_key == key,
+            )
         )
 
     async def pushed_state(self, deployment_id: str) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from service.deploys.schemas import (
     RollbackRequest,
 )
 from service.deploys.service import REPLAYED_HEADER, DeployService
-from service.functions.router import NamePath
+from service.functions.paths import FUNCTION_PREFIX, FunctionPath
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
 from service.state import app_state
@@ -37,16 +37,16 @@ async def _service(request: Request) -> DeployService:
 Deploys = Annotated[DeployService, Depends(_service)]
 
 
-@router.post("/v1/functions/{name}/plan", response_model=PlanOut, responses=problems(404, 428, 502))
+@router.post(FUNCTION_PREFIX + "/plan", response_model=PlanOut, responses=problems(404, 428, 502))
 async def plan_function(
-    name: NamePath, body: PlanRequest, principal: DeployPrincipal, deploys: Deploys
+    ref: FunctionPath, body: PlanRequest, principal: DeployPrincipal, deploys: Deploys
 ) -> PlanOut:
     """What a deploy would change, locally and remotely, and where they conflict.
 
     Drift the plan sees is recorded (a drift event opened or updated, `drift.opened`
     sent), as a drift check would.
     """
-    return await deploys.plan(name, body, principal.name)
+    return await deploys.plan(ref, body, principal.name)
 
 
 @router.get("/v1/plans/{plan_id}", response_model=PlanOut, responses=problems(404))
@@ -68,7 +68,7 @@ async def apply_plan(
 
 
 @router.post(
-    "/v1/functions/{name}/deployments",
+    FUNCTION_PREFIX + "/deployments",
     status_code=status.HTTP_201_CREATED,
     response_model=DeploymentOut,
     responses={
@@ -85,7 +85,7 @@ async def apply_plan(
     },
 )
 async def create_deployment(
-    name: NamePath,
+    ref: FunctionPath,
     body: DeployRequest,
     principal: DeployPrincipal,
     deploys: Deploys,
@@ -109,33 +109,33 @@ async def create_deployment(
     change. 409 `drift_conflict`: FC itself differs from what fcplane applied (a console
     edit). Both carry the plan under `plan`.
     """
-    deployment, replayed = await deploys.deploy(name, body, principal.name, idempotency_key)
+    deployment, replayed = await deploys.deploy(ref, body, principal.name, idempotency_key)
     if replayed:
         response.headers[REPLAYED_HEADER] = "true"
     return DeploymentOut.model_validate(deployment)
 
 
 @router.post(
-    "/v1/functions/{name}/rollback",
+    FUNCTION_PREFIX + "/rollback",
     status_code=status.HTTP_201_CREATED,
     response_model=DeploymentOut,
     responses=problems(404, 409, 428, 502),
 )
 async def rollback_function(
-    name: NamePath, body: RollbackRequest, principal: DeployPrincipal, deploys: Deploys
+    ref: FunctionPath, body: RollbackRequest, principal: DeployPrincipal, deploys: Deploys
 ) -> DeploymentOut:
     """Deploy an earlier revision as a new head, under the same conflict rules."""
-    return DeploymentOut.model_validate(await deploys.rollback(name, body, principal.name))
+    return DeploymentOut.model_validate(await deploys.rollback(ref, body, principal.name))
 
 
 @router.get(
-    "/v1/functions/{name}/deployments", response_model=Page[DeploymentOut], responses=problems(404)
+    FUNCTION_PREFIX + "/deployments", response_model=Page[DeploymentOut], responses=problems(404)
 )
 async def list_deployments(
-    name: NamePath, _: ReadPrincipal, deploys: Deploys, page: PageDep
+    ref: FunctionPath, _: ReadPrincipal, deploys: Deploys, page: PageDep
 ) -> Page[DeploymentOut]:
     """Newest first."""
-    rows = await deploys.deployments(name, page.after_str(), page.limit + 1)
+    rows = await deploys.deployments(ref, page.after_str(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda d: d.id)
     return Page(items=[DeploymentOut.model_validate(d) for d in items], next_cursor=cursor)
 

@@ -55,6 +55,7 @@ class DeploymentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    account: str = Field(validation_alias=AliasPath("function", "account", "alias"))
     function: str = Field(validation_alias=AliasPath("function", "name"))
     status: DeploymentStatus
     kind: DeploymentKind
@@ -99,6 +100,7 @@ class PlanOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str | None = Field(None, description="Set when the plan was saved.")
+    account: str
     function: str
     base_revision: int
     head_revision: int

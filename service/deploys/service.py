@@ -24,6 +24,7 @@ from service.kit.db import Database
 from service.kit.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.models import Deployment, Function, Revision, SavedPlan
 from service.models.deployment import DeploymentKind, DeploymentStatus
+from service.models.function import FunctionRef
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -36,9 +37,9 @@ class IdempotencyKeyReused(InvalidInput):
     code, title = "idempotency_key_reused", "Idempotency-Key reused"
 
 
-def request_fingerprint(name: str, request: DeployRequest) -> str:
+def request_fingerprint(ref: FunctionRef, request: DeployRequest) -> str:
     """What a retry with the same Idempotency-Key must send again."""
-    body = {"function": name, "request": request.model_dump(mode="json")}
+    body = {"function": str(ref), "request": request.model_dump(mode="json")}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -85,8 +86,8 @@ class DeployService:
         self.db = db
         self.engine = DeployEngine(db, box, gateway, lease)
 
-    async def plan(self, name: str, request: PlanRequest, author: str | None) -> PlanOut:
-        prepared = await self.engine.prepare(name, request)
+    async def plan(self, ref: FunctionRef, request: PlanRequest, author: str | None) -> PlanOut:
+        prepared = await self.engine.prepare(ref, request)
         await self.engine.record_observation(prepared)
         body: dict[str, Any] = prepared.plan.as_dict()
         if request.save:
@@ -107,17 +108,17 @@ class DeployService:
 
     async def deploy(
         self,
-        name: str,
+        ref: FunctionRef,
         request: DeployRequest,
         author: str | None,
         idempotency_key: str | None,
     ) -> tuple[Deployment, bool]:
         """The deployment, and whether it is a replay of an earlier request with the key."""
-        fingerprint = request_fingerprint(name, request) if idempotency_key else None
+        fingerprint = request_fingerprint(ref, request) if idempotency_key else None
         if idempotency_key:
             async with self.db.read() as session:
                 earlier = await DeploymentRepository(session).by_function_and_key(
-                    name, idempotency_key
+                    ref, idempotency_key
                 )
             if earlier is not None:
                 if earlier.request_fingerprint not in (None, fingerprint):
@@ -129,7 +130,7 @@ class DeployService:
                     )
                 _replay(earlier)
                 return earlier, True
-        prepared = await self.engine.prepare(name, request)
+        prepared = await self.engine.prepare(ref, request)
         return await self._run(prepared, request, author, idempotency_key, fingerprint), False
 
     async def _run(
@@ -163,7 +164,9 @@ class DeployService:
     async def apply_plan(self, plan_id: str, author: str | None) -> Deployment:
         async with self.db.read() as session:
             saved = await DeploymentRepository(session).plan(plan_id)
-            function = await FunctionRepository(session).get(saved.function_id) if saved else None
+            function = (
+                await FunctionRepository(session).with_account(saved.function_id) if saved else None
+            )
         if saved is None or function is None:
             raise NotFound(f"no plan {plan_id}")
         if saved.applied_deployment_id:
@@ -171,7 +174,7 @@ class DeployService:
                 f"plan {plan_id} was already applied", deployment_id=saved.applied_deployment_id
             )
         request = DeployRequest.model_validate(saved.request)
-        prepared = await self.engine.prepare(function.name, request)
+        prepared = await self.engine.prepare(function.ref, request)
         moved = [
             what
             for what, same in (
@@ -197,20 +200,22 @@ class DeployService:
                 row.applied_deployment_id = deployed.id
         return deployed
 
-    async def rollback(self, name: str, request: RollbackRequest, author: str | None) -> Deployment:
+    async def rollback(
+        self, ref: FunctionRef, request: RollbackRequest, author: str | None
+    ) -> Deployment:
         async with self.db.read() as session:
             functions = FunctionRepository(session)
-            function = await existing(functions, name)
+            function = await existing(functions, ref)
             target = await functions.revision(function.id, request.to_revision)
         if target is None:
             raise NotFound(
-                f"function '{name}' has no revision {request.to_revision}",
+                f"function '{ref}' has no revision {request.to_revision}",
                 revision=request.to_revision,
             )
         deploy_request = DeployRequest(
             base_revision=request.base_revision, strategy=request.strategy
         )
-        prepared = await self.engine.prepare(name, deploy_request, local_override=target)
+        prepared = await self.engine.prepare(ref, deploy_request, local_override=target)
         return await self._run(
             prepared,
             deploy_request,
@@ -219,9 +224,11 @@ class DeployService:
             message=request.message or f"rollback to revision {request.to_revision}",
         )
 
-    async def deployments(self, name: str, after: str | None, limit: int) -> list[Deployment]:
+    async def deployments(
+        self, ref: FunctionRef, after: str | None, limit: int
+    ) -> list[Deployment]:
         async with self.db.read() as session:
-            function = await existing(FunctionRepository(session), name)
+            function = await existing(FunctionRepository(session), ref)
             return await DeploymentRepository(session).page(function.id, after, limit)
 
     async def deployment(self, deployment_id: str) -> Deployment:

@@ -4,7 +4,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
 from service.kit.repository import Repository
-from service.models import DriftEvent, Function
+from service.models import Account, DriftEvent, Function
 from service.models.drift import DriftEventStatus
 
 
@@ -33,16 +33,24 @@ class DriftRepository(Repository[DriftEvent]):
         return (
             select(DriftEvent)
             .join(Function, Function.id == DriftEvent.function_id)
-            .options(contains_eager(DriftEvent.function))
+            .join(Account, Account.id == Function.account_id)
+            .options(contains_eager(DriftEvent.function).contains_eager(Function.account))
         )
 
     async def with_function(self, event_id: int) -> DriftEvent | None:
         return await self.session.scalar(self._with_function().where(DriftEvent.id == event_id))
 
     async def page(
-        self, function: str | None, status: DriftEventStatus | None, after: int | None, limit: int
+        self,
+        account: str | None,
+        function: str | None,
+        status: DriftEventStatus | None,
+        after: int | None,
+        limit: int,
     ) -> list[DriftEvent]:
         query = self._with_function().order_by(DriftEvent.id.desc()).limit(limit)
+        if account is not None:
+            query = query.where(Account.alias == account)
         if function is not None:
             query = query.where(Function.name == function)
         if status is not None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.drift.schemas import DriftCheckOut, DriftEventOut, DriftScanOut
 from service.drift.service import DriftService
-from service.functions.router import NamePath
+from service.functions.paths import FUNCTION_PREFIX, FunctionPath
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
 from service.models.drift import DriftEventStatus
@@ -25,11 +25,11 @@ Drift = Annotated[DriftService, Depends(_service)]
 
 
 @router.post(
-    "/v1/functions/{name}/drift-check", response_model=DriftCheckOut, responses=problems(404, 502)
+    FUNCTION_PREFIX + "/drift-check", response_model=DriftCheckOut, responses=problems(404, 502)
 )
-async def check_function(name: NamePath, _: DeployPrincipal, drift: Drift) -> DriftCheckOut:
+async def check_function(ref: FunctionPath, _: DeployPrincipal, drift: Drift) -> DriftCheckOut:
     """Compare the live function with its applied state now; opens or resolves drift events."""
-    return DriftCheckOut.model_validate(await drift.check(name))
+    return DriftCheckOut.model_validate(await drift.check(ref))
 
 
 @router.post("/v1/drift-checks", response_model=DriftScanOut)
@@ -44,14 +44,28 @@ async def list_events(
     _: ReadPrincipal,
     drift: Drift,
     page: PageDep,
+    account: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[a-z0-9][a-z0-9_-]*$",
+            description="Only events of functions in this account.",
+        ),
+    ] = None,
     function: Annotated[
         str | None,
-        Query(min_length=1, max_length=64, description="Only events of this function."),
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
+            description="Only events of functions with this name.",
+        ),
     ] = None,
     status: Annotated[DriftEventStatus | None, Query()] = None,
 ) -> Page[DriftEventOut]:
     """Newest first."""
-    rows = await drift.events(function, status, page.after_int(), page.limit + 1)
+    rows = await drift.events(account, function, status, page.after_int(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda event: event.id)
     return Page(items=[DriftEventOut.model_validate(e) for e in items], next_cursor=cursor)
 

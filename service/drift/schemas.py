@@ -11,7 +11,8 @@ from service.models.drift import DriftEventStatus, Resolution
 class DriftCheckOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    function: str
+    account: str = Field(validation_alias=AliasPath("ref", "account"))
+    function: str = Field(validation_alias=AliasPath("ref", "name"))
     drifted: bool
     changes: list[dict[str, Any]]
     event_id: int | None = None
@@ -27,14 +28,17 @@ class DriftCheckOut(BaseModel):
 
 class DriftScanOut(BaseModel):
     checked: int
-    drifted: list[str]
-    failed: dict[str, str]
+    drifted: list[str] = Field(description="The drifted functions, as `account/name`.")
+    failed: dict[str, str] = Field(
+        description="Functions that could not be checked (`account/name`), with why."
+    )
 
 
 class DriftEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    account: str = Field(validation_alias=AliasPath("function", "account", "alias"))
     function: str = Field(validation_alias=AliasPath("function", "name"))
     status: DriftEventStatus
     changes: list[dict[str, Any]]

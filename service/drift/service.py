@@ -35,7 +35,7 @@ from service.kit.errors import DomainError, NotFound
 from service.models import DriftEvent, Function
 from service.models.base import utcnow
 from service.models.drift import DriftEventStatus, Resolution
-from service.models.function import DriftStatus
+from service.models.function import DriftStatus, FunctionRef
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 
@@ -47,7 +47,7 @@ RECORD_BATCH = 100
 
 @dataclass
 class DriftResult:
-    function: str
+    ref: FunctionRef
     drifted: bool
     changes: list[dict[str, Any]] = field(default_factory=list)
     event_id: int | None = None
@@ -75,7 +75,7 @@ async def observe(
     now = utcnow()
     function.drift_checked_at = now
     if function.claim_held(now):
-        return DriftResult(function.name, drifted=False, deploying=function.deploying_id)
+        return DriftResult(function.ref, drifted=False, deploying=function.deploying_id)
     interrupted = function.deploying_id
     if interrupted is not None:
         await DeploymentRepository(session).mark_interrupted(interrupted)
@@ -100,7 +100,7 @@ async def record_drift(
     function.drift_checked_at = now
     if function.applied_state is None:
         function.drift_status = DriftStatus.UNKNOWN
-        return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
+        return DriftResult(function.ref, drifted=False, interrupted_deployment=interrupted)
     found = [c.as_dict() for c in diff.changes(function.applied_state, live or {})]
     events = DriftRepository(session)
     event = (
@@ -112,7 +112,7 @@ async def record_drift(
         function.drift_status = DriftStatus.IN_SYNC
         if event is not None:
             await _resolve(session, function, event, Resolution.IN_SYNC, None)
-        return DriftResult(function.name, drifted=False, interrupted_deployment=interrupted)
+        return DriftResult(function.ref, drifted=False, interrupted_deployment=interrupted)
     function.drift_status = DriftStatus.MISSING if live is None else DriftStatus.DRIFTED
     fingerprint = diff.fingerprint(live)
     opened = event is None
@@ -131,7 +131,7 @@ async def record_drift(
         await emit(
             session,
             EventType.DRIFT_OPENED,
-            function.name,
+            function.ref,
             {"event_id": event.id, "changes": found, "interrupted_deployment": interrupted},
             resource=f"/v1/drift-events/{event.id}",
         )
@@ -141,7 +141,7 @@ async def record_drift(
         if interrupted is not None and event.deployment_id != interrupted:
             event.deployment_id, event.updated_at = interrupted, now
     return DriftResult(
-        function.name,
+        function.ref,
         drifted=True,
         changes=found,
         event_id=event.id,
@@ -173,7 +173,7 @@ async def _resolve(
     await emit(
         session,
         EventType.DRIFT_RESOLVED,
-        function.name,
+        function.ref,
         {
             "event_id": event.id,
             "resolution": resolution,
@@ -187,14 +187,14 @@ async def _resolve(
 # -- checking ------------------------------------------------------------------
 
 
-def _removed(name: str) -> DomainError:
-    return DomainError(f"function '{name}' was removed during the check")
+def _removed(ref: FunctionRef | str) -> DomainError:
+    return DomainError(f"function '{ref}' was removed during the check")
 
 
 @dataclass(frozen=True)
 class _Checked:
     function_id: int
-    name: str
+    ref: FunctionRef
     live: dict[str, Any] | None
 
 
@@ -210,15 +210,15 @@ class DriftService:
         except FcNotFound:
             return None
 
-    async def check(self, name: str) -> DriftResult:
+    async def check(self, ref: FunctionRef) -> DriftResult:
         # Read FC outside any transaction, then record in a short one.
         async with self.db.read() as session:
-            function = await existing(FunctionRepository(session), name)
-        live = await self._live(access_for(self.box, function.account), name)
+            function = await existing(FunctionRepository(session), ref)
+        live = await self._live(access_for(self.box, function.account), ref.name)
         async with self.db.write() as session:
             row = await FunctionRepository(session).get_for_update(function.id)
             if row is None:
-                raise _removed(name)
+                raise _removed(ref)
             return await observe(session, row, live)
 
     async def check_all(self, concurrency: int) -> dict[str, Any]:
@@ -235,18 +235,19 @@ class DriftService:
         drifted: list[str] = []
         failed: dict[str, str] = {}
 
-        def fail(name: str, error: DomainError) -> None:
-            failed[name] = f"{error.code}: {error.detail}"
-            log.warning("drift check of %s failed: %s", name, error.code)
+        def fail(ref: FunctionRef, error: DomainError) -> None:
+            failed[str(ref)] = f"{error.code}: {error.detail}"
+            log.warning("drift check of %s failed: %s", ref, error.code)
 
         async def read(function: Function) -> None:
+            ref = function.ref
             async with limit:
                 try:
-                    live = await self._live(accesses[function.account_id], function.name)
+                    live = await self._live(accesses[function.account_id], ref.name)
                 except DomainError as error:
-                    fail(function.name, error)
+                    fail(ref, error)
                     return
-            checked.put_nowait(_Checked(function.id, function.name, live))
+            checked.put_nowait(_Checked(function.id, ref, live))
 
         async def record() -> None:
             while (first := await checked.get()) is not None:
@@ -272,7 +273,7 @@ class DriftService:
         self,
         batch: list[_Checked],
         drifted: list[str],
-        fail: Callable[[str, DomainError], None],
+        fail: Callable[[FunctionRef, DomainError], None],
     ) -> None:
         async with self.db.write() as session:
             functions = FunctionRepository(session)
@@ -281,15 +282,20 @@ class DriftService:
             for c in batch:
                 row = rows.get(c.function_id)
                 if row is None:
-                    fail(c.name, _removed(c.name))
+                    fail(c.ref, _removed(c.ref))
                 elif (await observe(session, row, c.live, events)).drifted:
-                    drifted.append(c.name)
+                    drifted.append(str(c.ref))
 
     async def events(
-        self, function: str | None, status: DriftEventStatus | None, after: int | None, limit: int
+        self,
+        account: str | None,
+        function: str | None,
+        status: DriftEventStatus | None,
+        after: int | None,
+        limit: int,
     ) -> list[DriftEvent]:
         async with self.db.read() as session:
-            return await DriftRepository(session).page(function, status, after, limit)
+            return await DriftRepository(session).page(account, function, status, after, limit)
 
     async def event(self, event_id: int) -> DriftEvent:
         async with self.db.read() as session:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from service.kit.leases import expired_sql
 from service.kit.repository import Repository
 from service.models import Account, CodePackage, Function, Revision
+from service.models.function import FunctionRef
 
 
 def _with_account() -> Select[Function]:
@@ -20,18 +21,40 @@ def _with_account() -> Select[Function]:
     )
 
 
+def _locked() -> Select[Function]:
+    """Functions with their accounts, the function rows locked (PostgreSQL; SQLite has a
+    single writer) and read afresh."""
+    return (
+        select(Function)
+        .options(joinedload(Function.account, innerjoin=True))
+        .with_for_update(of=Function)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _is(ref: FunctionRef) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """``ref``'s row, in a query joined to its account."""
+    return Account.alias == ref.account, Function.name == ref.name
+
+
 class FunctionRepository(Repository[Function]):
     model = Function
 
-    async def by_name(self, name: str) -> Function | None:
+    async def by_ref(self, ref: FunctionRef) -> Function | None:
         """The function with its account loaded."""
-        return await self.session.scalar(_with_account().where(Function.name == name))
+        return await self.session.scalar(_with_account().where(*_is(ref)))
 
-    async def id_by_name(self, name: str) -> int | None:
-        return await self.session.scalar(select(Function.id).where(Function.name == name))
+    async def with_account(self, function_id: int) -> Function | None:
+        return await self.session.scalar(_with_account().where(Function.id == function_id))
+
+    async def exists(self, account_id: int, name: str) -> bool:
+        found = await self.session.scalar(
+            select(Function.id).where(Function.account_id == account_id, Function.name == name)
+        )
+        return found is not None
 
     async def for_deploy(
-        self, name: str, base_revision: int | None
+        self, ref: FunctionRef, base_revision: int | None
     ) -> tuple[Function, Revision | None] | None:
         """The function (its account loaded) and revision ``base_revision`` if it exists."""
         query = (
@@ -41,30 +64,39 @@ class FunctionRepository(Repository[Function]):
                 Revision,
                 and_(Revision.function_id == Function.id, Revision.number == (base_revision or 0)),
             )
-            .where(Function.name == name)
+            .where(*_is(ref))
         )
         row = (await self.session.execute(query)).first()
         return (row[0], row[1]) if row else None
 
     async def all_with_accounts(self) -> list[Function]:
-        """Every function with its account, by name."""
-        return list((await self.session.scalars(_with_account().order_by(Function.name))).all())
+        """Every function with its account, by account and name."""
+        query = _with_account().order_by(Account.alias, Function.name)
+        return list((await self.session.scalars(query)).all())
+
+    async def get_for_update(self, key: int) -> Function | None:
+        """The row (its account loaded), locked until the transaction ends."""
+        return await self.session.scalar(_locked().where(Function.id == key))
 
     async def locked(self, function_ids: list[int]) -> list[Function]:
         """Rows for recording checks, locked in id order (concurrent scans cannot deadlock)."""
-        rows = await self.session.scalars(
-            select(Function)
-            .where(Function.id.in_(function_ids))
-            .order_by(Function.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return list(rows.all())
+        query = _locked().where(Function.id.in_(function_ids)).order_by(Function.id)
+        return list((await self.session.scalars(query)).all())
 
-    async def page(self, after: str | None, limit: int) -> list[Function]:
-        query = _with_account().order_by(Function.name).limit(limit)
+    async def page(
+        self, account: str | None, after: FunctionRef | None, limit: int
+    ) -> list[Function]:
+        """By account alias, then name; ``after``: the last function already seen."""
+        query = _with_account().order_by(Account.alias, Function.name).limit(limit)
+        if account is not None:
+            query = query.where(Account.alias == account)
         if after is not None:
-            query = query.where(Function.name > after)
+            query = query.where(
+                or_(
+                    Account.alias > after.account,
+                    and_(Account.alias == after.account, Function.name > after.name),
+                )
+            )
         return list((await self.session.scalars(query)).all())
 
     async def claim(

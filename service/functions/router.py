@@ -5,15 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
+from service.functions.paths import FUNCTION_PREFIX, AccountPath, FunctionPath
 from service.functions.schemas import DiffOut, FunctionCreate, FunctionOut, RevisionOut
 from service.functions.service import FunctionService
 from service.kit.openapi import problems
-from service.kit.pagination import Page, PageDep
+from service.kit.pagination import InvalidCursor, Page, PageDep
+from service.models.function import FunctionRef
 from service.state import app_state
 
-router = APIRouter(prefix="/v1/functions", tags=["functions"], responses=problems(401, 403, 422))
+router = APIRouter(tags=["functions"], responses=problems(401, 403, 422))
 
-NamePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")]
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -25,37 +26,75 @@ async def _service(request: Request) -> FunctionService:
 Functions = Annotated[FunctionService, Depends(_service)]
 
 
+def _after(after: str | None) -> FunctionRef | None:
+    if after is None:
+        return None
+    account, sep, name = after.partition("/")
+    if not sep or not account or not name:
+        raise InvalidCursor()
+    return FunctionRef(account, name)
+
+
 @router.post(
-    "",
+    "/v1/accounts/{account}/functions",
     status_code=status.HTTP_201_CREATED,
     response_model=FunctionOut,
-    responses=problems(409, 502),
+    responses=problems(404, 409, 502),
 )
 async def register_function(
-    body: FunctionCreate, principal: DeployPrincipal, functions: Functions
+    account: AccountPath, body: FunctionCreate, principal: DeployPrincipal, functions: Functions
 ) -> FunctionOut:
-    """Manage a function: new (deployed later) or adopted from FC (its live state → revision 1)."""
-    function = await functions.register(body.name, body.account, body.adopt, principal.name)
-    return FunctionOut.model_validate(function)
+    """Manage a function of this account: new (deployed later) or adopted from FC (its live
+    state becomes revision 1). The same name may be managed in several accounts."""
+    ref = FunctionRef(account, body.name)
+    return FunctionOut.model_validate(await functions.register(ref, body.adopt, principal.name))
 
 
-@router.get("", response_model=Page[FunctionOut])
-async def list_functions(
-    _: ReadPrincipal, functions: Functions, page: PageDep
+async def _page(
+    functions: FunctionService, account: str | None, page: PageDep
 ) -> Page[FunctionOut]:
-    rows = await functions.page(page.after_str(), page.limit + 1)
-    items, cursor = page.trim(rows, key=lambda function: function.name)
+    rows = await functions.page(account, _after(page.after_str()), page.limit + 1)
+    items, cursor = page.trim(rows, key=lambda f: str(f.ref))
     return Page(items=[FunctionOut.model_validate(f) for f in items], next_cursor=cursor)
 
 
-@router.get("/{name}", response_model=FunctionOut, responses=problems(404))
-async def get_function(name: NamePath, _: ReadPrincipal, functions: Functions) -> FunctionOut:
-    return FunctionOut.model_validate(await functions.get(name))
+@router.get("/v1/functions", response_model=Page[FunctionOut])
+async def list_functions(
+    _: ReadPrincipal,
+    functions: Functions,
+    page: PageDep,
+    account: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[a-z0-9][a-z0-9_-]*$",
+            description="Only the functions of this account.",
+        ),
+    ] = None,
+) -> Page[FunctionOut]:
+    """Every managed function, by account and name."""
+    return await _page(functions, account, page)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409, 502))
+@router.get("/v1/accounts/{account}/functions", response_model=Page[FunctionOut])
+async def list_account_functions(
+    account: AccountPath, _: ReadPrincipal, functions: Functions, page: PageDep
+) -> Page[FunctionOut]:
+    """The managed functions of one account, by name."""
+    return await _page(functions, account, page)
+
+
+@router.get(FUNCTION_PREFIX, response_model=FunctionOut, responses=problems(404))
+async def get_function(ref: FunctionPath, _: ReadPrincipal, functions: Functions) -> FunctionOut:
+    return FunctionOut.model_validate(await functions.get(ref))
+
+
+@router.delete(
+    FUNCTION_PREFIX, status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409, 502)
+)
 async def remove_function(
-    name: NamePath,
+    ref: FunctionPath,
     _: DeployPrincipal,
     functions: Functions,
     base_revision: Annotated[
@@ -70,33 +109,37 @@ async def remove_function(
     delete_remote: Annotated[bool, Query(description="Also delete the function in FC.")] = False,
 ) -> None:
     """Stop managing a function (and delete it from FC with delete_remote=true)."""
-    await functions.remove(name, base_revision, delete_remote)
+    await functions.remove(ref, base_revision, delete_remote)
 
 
-@router.get("/{name}/revisions", response_model=Page[RevisionOut], responses=problems(404))
+@router.get(
+    FUNCTION_PREFIX + "/revisions", response_model=Page[RevisionOut], responses=problems(404)
+)
 async def list_revisions(
-    name: NamePath, _: ReadPrincipal, functions: Functions, page: PageDep
+    ref: FunctionPath, _: ReadPrincipal, functions: Functions, page: PageDep
 ) -> Page[RevisionOut]:
     """Newest first."""
-    rows = await functions.revisions(name, page.after_int(), page.limit + 1)
+    rows = await functions.revisions(ref, page.after_int(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda r: r.number)
     return Page(items=[RevisionOut.model_validate(r) for r in items], next_cursor=cursor)
 
 
-@router.get("/{name}/revisions/{number}", response_model=RevisionOut, responses=problems(404))
+@router.get(
+    FUNCTION_PREFIX + "/revisions/{number}", response_model=RevisionOut, responses=problems(404)
+)
 async def get_revision(
-    name: NamePath, number: RevisionNumber, _: ReadPrincipal, functions: Functions
+    ref: FunctionPath, number: RevisionNumber, _: ReadPrincipal, functions: Functions
 ) -> RevisionOut:
-    return RevisionOut.model_validate(await functions.revision(name, number))
+    return RevisionOut.model_validate(await functions.revision(ref, number))
 
 
-@router.get("/{name}/diff", response_model=DiffOut, responses=problems(404))
+@router.get(FUNCTION_PREFIX + "/diff", response_model=DiffOut, responses=problems(404))
 async def diff_revisions(
-    name: NamePath,
+    ref: FunctionPath,
     _: ReadPrincipal,
     functions: Functions,
     from_: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1)],
     to: Annotated[int, Query(ge=1, le=2**31 - 1)],
 ) -> DiffOut:
     """Field-level changes from revision `from` to revision `to`."""
-    return await functions.diff(name, from_, to)
+    return await functions.diff(ref, from_, to)

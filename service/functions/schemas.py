@@ -115,7 +115,6 @@ class FunctionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: FunctionName
-    account: str | None = Field(None, description="Account alias; default: the default account.")
     adopt: bool = Field(
         False, description="Take over an existing live function: it becomes revision 1."
     )
@@ -162,6 +161,7 @@ class ChangeOut(BaseModel):
 
 
 class DiffOut(BaseModel):
+    account: str
     function: str
     from_revision: int = Field(serialization_alias="from")
     to_revision: int = Field(serialization_alias="to")

@@ -26,7 +26,7 @@ from service.kit.db import Database
 from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from service.models import Account, Function, Revision
 from service.models.base import utcnow
-from service.models.function import DriftStatus
+from service.models.function import DriftStatus, FunctionRef
 from service.models.revision import RevisionSource
 
 # How long removing a function may hold it while FC deletes it.
@@ -37,15 +37,19 @@ def revision_state(revision: Revision) -> dict[str, Any]:
     return {**revision.config, CODE: revision.code_checksum}
 
 
-def not_managed(name: str) -> NotFound:
-    return NotFound(f"function '{name}' is not managed by fcplane", function=name)
+def not_managed(ref: FunctionRef) -> NotFound:
+    return NotFound(
+        f"function '{ref.name}' in account '{ref.account}' is not managed by fcplane",
+        account=ref.account,
+        function=ref.name,
+    )
 
 
-async def existing(functions: FunctionRepository, name: str) -> Function:
+async def existing(functions: FunctionRepository, ref: FunctionRef) -> Function:
     """The function (with its account), inside the caller's block."""
-    function = await functions.by_name(name)
+    function = await functions.by_ref(ref)
     if function is None:
-        raise not_managed(name)
+        raise not_managed(ref)
     return function
 
 
@@ -55,28 +59,28 @@ class FunctionService:
         self.box = box
         self.gateway = gateway
 
-    async def get(self, name: str) -> Function:
+    async def get(self, ref: FunctionRef) -> Function:
         async with self.db.read() as session:
-            return await existing(FunctionRepository(session), name)
+            return await existing(FunctionRepository(session), ref)
 
-    async def target(self, name: str) -> tuple[Function, FcAccess]:
+    async def target(self, ref: FunctionRef) -> tuple[Function, FcAccess]:
         """The function and how to reach its account."""
-        function = await self.get(name)
+        function = await self.get(ref)
         return function, access_for(self.box, function.account)
 
-    async def page(self, after: str | None, limit: int) -> list[Function]:
+    async def page(
+        self, account: str | None, after: FunctionRef | None, limit: int
+    ) -> list[Function]:
         async with self.db.read() as session:
-            return await FunctionRepository(session).page(after, limit)
+            return await FunctionRepository(session).page(account, after, limit)
 
-    async def register(
-        self, name: str, alias: str | None, adopt: bool, author: str | None
-    ) -> Function:
+    async def register(self, ref: FunctionRef, adopt: bool, author: str | None) -> Function:
         async with self.db.read() as session:
-            if await FunctionRepository(session).id_by_name(name) is not None:
-                raise _already_managed(name)
-            account = await _account(AccountRepository(session), alias)
+            account = await _account(AccountRepository(session), ref.account)
+            if await FunctionRepository(session).exists(account.id, ref.name):
+                raise _already_managed(ref)
         function = Function(
-            name=name,
+            name=ref.name,
             account_id=account.id,
             created_by=author,
             head_revision=0,
@@ -85,10 +89,10 @@ class FunctionService:
         revision: Revision | None = None
         if adopt:
             try:
-                live = await self.gateway.get_function(access_for(self.box, account), name)
+                live = await self.gateway.get_function(access_for(self.box, account), ref.name)
             except FcNotFound:
                 raise InvalidInput(
-                    f"adopt: function '{name}' does not exist in account '{account.alias}'",
+                    f"adopt: function '{ref.name}' does not exist in account '{ref.account}'",
                     field="adopt",
                 ) from None
             state = live_state(live.body)
@@ -116,12 +120,12 @@ class FunctionService:
                     )
                     await functions.add_revision(revision)
         except IntegrityError:  # registered concurrently, between the check and the write
-            raise _already_managed(name) from None
+            raise _already_managed(ref) from None
         function.account = account
         return function
 
-    async def remove(self, name: str, base_revision: int, delete_remote: bool) -> None:
-        """Stop managing ``name``; with ``delete_remote``, delete it from FC first.
+    async def remove(self, ref: FunctionRef, base_revision: int, delete_remote: bool) -> None:
+        """Stop managing ``ref``; with ``delete_remote``, delete it from FC first.
 
         While FC deletes it, the function is claimed like a deploy claims it, so
         no deploy can slip in between the base-revision check and the removal.
@@ -129,21 +133,21 @@ class FunctionService:
         claim = str(uuid.uuid4())
         async with self.db.write() as session:
             functions = FunctionRepository(session)
-            function = await existing(functions, name)
+            function = await existing(functions, ref)
             _check_head(function, base_revision)
             now = utcnow()
             if not await functions.claim(
                 function.id, base_revision, claim, now, now + REMOVE_LEASE
             ):
                 raise Conflict(
-                    f"function '{name}' is being deployed; try again when the deploy has ended",
+                    f"function '{ref}' is being deployed; try again when the deploy has ended",
                     deploying=function.deploying_id,
                 )
             access = access_for(self.box, function.account)
         try:
             if delete_remote:
                 try:
-                    await self.gateway.delete_function(access, name)
+                    await self.gateway.delete_function(access, ref.name)
                 except FcNotFound:
                     pass  # already gone: the goal is reached
         except BaseException:
@@ -156,27 +160,28 @@ class FunctionService:
             if row is not None and row.deploying_id == claim:
                 await functions.delete(row)
 
-    async def revisions(self, name: str, after: int | None, limit: int) -> list[Revision]:
+    async def revisions(self, ref: FunctionRef, after: int | None, limit: int) -> list[Revision]:
         async with self.db.read() as session:
             functions = FunctionRepository(session)
-            function = await existing(functions, name)
+            function = await existing(functions, ref)
             return await functions.revisions(function.id, after, limit)
 
-    async def revision(self, name: str, number: int) -> Revision:
+    async def revision(self, ref: FunctionRef, number: int) -> Revision:
         async with self.db.read() as session:
             functions = FunctionRepository(session)
-            function = await existing(functions, name)
+            function = await existing(functions, ref)
             return await _revision(functions, function, number)
 
-    async def diff(self, name: str, from_number: int, to_number: int) -> DiffOut:
+    async def diff(self, ref: FunctionRef, from_number: int, to_number: int) -> DiffOut:
         async with self.db.read() as session:
             functions = FunctionRepository(session)
-            function = await existing(functions, name)
+            function = await existing(functions, ref)
             old = revision_state(await _revision(functions, function, from_number))
             new = revision_state(await _revision(functions, function, to_number))
         found = diff.changes(old, new)
         return DiffOut(
-            function=name,
+            account=ref.account,
+            function=ref.name,
             from_revision=from_number,
             to_revision=to_number,
             changes=[c.as_dict() for c in found],
@@ -188,32 +193,29 @@ class FunctionService:
 async def _revision(functions: FunctionRepository, function: Function, number: int) -> Revision:
     revision = await functions.revision(function.id, number)
     if revision is None:
-        raise NotFound(f"function '{function.name}' has no revision {number}", revision=number)
+        raise NotFound(f"function '{function.ref}' has no revision {number}", revision=number)
     return revision
 
 
-async def _account(accounts: AccountRepository, alias: str | None) -> Account:
-    if alias is None:
-        account = await accounts.default()
-        if account is None:
-            raise InvalidInput(
-                "account: no account given and there is no default account", field="account"
-            )
-        return account
+async def _account(accounts: AccountRepository, alias: str) -> Account:
     account = await accounts.by_alias(alias)
     if account is None:
-        raise InvalidInput(f"account: no account with alias '{alias}'", field="account")
+        raise NotFound(f"account '{alias}' does not exist", alias=alias)
     return account
 
 
 def _check_head(function: Function, base_revision: int) -> None:
     if base_revision != function.head_revision:
         raise Conflict(
-            f"function '{function.name}' is at revision {function.head_revision}, "
+            f"function '{function.ref}' is at revision {function.head_revision}, "
             f"not {base_revision}",
             head_revision=function.head_revision,
         )
 
 
-def _already_managed(name: str) -> AlreadyExists:
-    return AlreadyExists(f"function '{name}' is already managed", function=name)
+def _already_managed(ref: FunctionRef) -> AlreadyExists:
+    return AlreadyExists(
+        f"function '{ref.name}' is already managed in account '{ref.account}'",
+        account=ref.account,
+        function=ref.name,
+    )

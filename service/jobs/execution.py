@@ -21,7 +21,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from service.cloud.gateway import FcGateway
-from service.functions.repository import FunctionRepository
 from service.jobs.contract import JobCancelled, JobContext, JobKind, JobOutcome
 from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
@@ -166,17 +165,13 @@ async def _prepare(
     deps: JobDeps, job_id: str
 ) -> tuple[str, JobKind | None, dict[str, Any], Target | None, str | None]:
     async with deps.db.read() as session:
-        found = await JobRepository(session).function_of(job_id)
-        if found is None:
-            return "", None, {}, None, "the job disappeared"
-        job, name = found
-        function = await FunctionRepository(session).by_name(name)
+        job = await JobRepository(session).with_function(job_id)
+    if job is None:  # the job, or its function, was removed
+        return "", None, {}, None, "the job disappeared"
     kind = KINDS.get(job.kind)
     if kind is None:
         return job.kind, None, job.params, None, f"job kind '{job.kind}' is not installed"
-    if function is None:
-        return job.kind, kind, job.params, None, f"function '{name}' is no longer managed"
-    return job.kind, kind, job.params, target_of(function, deps.secret_box), None
+    return job.kind, kind, job.params, target_of(job.function, deps.secret_box), None
 
 
 async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from service.jobs.schemas import JobStatus
 from service.kit.leases import expired_sql
 from service.kit.repository import Repository
-from service.models import Function, Job, JobReport
+from service.models import Account, Function, Job, JobReport
 
 RUNNING = JobStatus.RUNNING.value
 QUEUED = JobStatus.QUEUED.value
@@ -28,8 +28,9 @@ def _presentable() -> Select[Job]:
     return (
         select(Job)
         .join(Function, Function.id == Job.function_id)
+        .join(Account, Account.id == Function.account_id)
         .options(
-            contains_eager(Job.function),
+            contains_eager(Job.function).contains_eager(Function.account),
             selectinload(Job.reports).load_only(JobReport.job_id, JobReport.name),
         )
         .execution_options(populate_existing=True)
@@ -46,12 +47,15 @@ class JobRepository(Repository[Job]):
         self,
         kind: str | None,
         status: str | None,
+        account: str | None,
         function: str | None,
         after: tuple[datetime, str] | None,
         limit: int,
     ) -> list[Job]:
         """Newest first; ``after`` is the (created_at, id) of the last job already seen."""
         query = _presentable().order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+        if account is not None:
+            query = query.where(Account.alias == account)
         if kind is not None:
             query = query.where(Job.kind == kind)
         if status is not None:
@@ -65,17 +69,16 @@ class JobRepository(Repository[Job]):
             )
         return list((await self.session.scalars(query)).all())
 
-    async def function_of(self, job_id: str) -> tuple[Job, str] | None:
-        """The job and its function's name (for workers: no reports loaded)."""
-        row = (
-            await self.session.execute(
-                select(Job, Function.name)
-                .join(Function, Function.id == Job.function_id)
-                .where(Job.id == job_id)
-                .execution_options(populate_existing=True)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+    async def with_function(self, job_id: str) -> Job | None:
+        """The job with its function and account (for workers: no reports loaded)."""
+        return await self.session.scalar(
+            select(Job)
+            .join(Function, Function.id == Job.function_id)
+            .join(Account, Account.id == Function.account_id)
+            .options(contains_eager(Job.function).contains_eager(Function.account))
+            .where(Job.id == job_id)
+            .execution_options(populate_existing=True)
+        )
 
     async def report(self, job_id: str, name: str) -> str | None:
         return await self.session.scalar(

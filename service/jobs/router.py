@@ -83,10 +83,17 @@ async def list_jobs(
     page: PageDep,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[JobStatus | None, Query()] = None,
-    function: Annotated[str | None, Query(max_length=64)] = None,
+    account: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    ] = None,
+    function: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
+    ] = None,
 ) -> Page[JobOut]:
     """Newest first."""
-    rows = await jobs.page(kind, status, function, _after(page.after_str()), page.limit + 1)
+    rows = await jobs.page(
+        kind, status, account, function, _after(page.after_str()), page.limit + 1
+    )
     items, cursor = page.trim(rows, key=lambda job: f"{job.created_at.isoformat()}|{job.id}")
     return Page(items=[JobOut.model_validate(job) for job in items], next_cursor=cursor)
 

@@ -32,6 +32,13 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: KindName
+    account: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Alias of the account the function lives in; default: the default account.",
+    )
     function: FunctionName
     params: dict[str, Any] = Field(
         default_factory=dict,
@@ -45,6 +52,7 @@ class JobOut(BaseModel):
 
     id: str
     kind: str
+    account: str = Field(validation_alias=AliasPath("function", "account", "alias"))
     function: str = Field(validation_alias=AliasPath("function", "name"))
     status: JobStatus
     progress: float = Field(description="0..1")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from service.accounts.repository import AccountRepository
 from service.accounts.service import access_for
 from service.cloud.access import FcAccess
 from service.cloud.gateway import FcGateway
@@ -28,6 +29,7 @@ from service.kit.errors import Conflict, InvalidInput, NotFound
 from service.kit.settings import Settings
 from service.models import Function, Job
 from service.models.base import utcnow
+from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 
@@ -90,10 +92,9 @@ def target_of(function: Function, box: SecretBox) -> Target:
 
 async def announce_finished(session: AsyncSession, job_id: str, actor: str | None) -> None:
     """Emit job.finished in the transaction that finished the job."""
-    found = await JobRepository(session).function_of(job_id)
-    if found is None:
+    job = await JobRepository(session).with_function(job_id)
+    if job is None:
         return
-    job, function = found
     payload: dict[str, Any] = {
         "job_id": job.id,
         "kind": job.kind,
@@ -108,11 +109,20 @@ async def announce_finished(session: AsyncSession, job_id: str, actor: str | Non
     await emit(
         session,
         EventType.JOB_FINISHED,
-        function,
+        job.function.ref,
         payload,
         actor=actor or job.created_by,
         resource=f"/v1/jobs/{job.id}",
     )
+
+
+async def _default_account(accounts: AccountRepository) -> str:
+    account = await accounts.default()
+    if account is None:
+        raise InvalidInput(
+            "account: no account given and there is no default account", field="account"
+        )
+    return account.alias
 
 
 class JobService:
@@ -138,9 +148,13 @@ class JobService:
             raise InvalidParams.from_error(exc) from None
         # Read, then validate against FC outside any database block.
         async with self.db.read() as session:
-            function = await existing(FunctionRepository(session), request.function)
+            ref = FunctionRef(
+                request.account or await _default_account(AccountRepository(session)),
+                request.function,
+            )
+            function = await existing(FunctionRepository(session), ref)
         target = target_of(function, self.box)
-        target.facts.update(await trigger_facts(self.gateway, target.access, request.function))
+        target.facts.update(await trigger_facts(self.gateway, target.access, ref.name))
         await kind.validate(params, target.facts, self.settings)
         job = Job(
             id=str(uuid.uuid4()),
@@ -156,7 +170,7 @@ class JobService:
             async with self.db.write() as session:
                 await JobRepository(session).add(job)
         except IntegrityError:  # the function was removed meanwhile
-            raise not_managed(request.function) from None
+            raise not_managed(ref) from None
         set_committed_value(job, "function", function)
         set_committed_value(job, "reports", [])
         return job
@@ -172,13 +186,14 @@ class JobService:
         self,
         kind: str | None,
         status: JobStatus | None,
+        account: str | None,
         function: str | None,
         after: tuple[datetime, str] | None,
         limit: int,
     ) -> list[Job]:
         async with self.db.read() as session:
             return await JobRepository(session).page(
-                kind, status.value if status else None, function, after, limit
+                kind, status.value if status else None, account, function, after, limit
             )
 
     async def cancel(self, job_id: str, actor: str | None) -> Job:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.kit.leases import held
@@ -12,6 +13,17 @@ from service.models.base import Base, EnumText, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from service.models.account import Account
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function's identity: the account alias and the FC function name."""
+
+    account: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.name}"
 
 
 class DriftStatus(StrEnum):
@@ -22,7 +34,7 @@ class DriftStatus(StrEnum):
 
 
 class Function(Base):
-    """A function managed by fcplane, bound to one account.
+    """A function managed by fcplane: its identity is (account, name), as on FC.
 
     ``head_revision`` moves only with a successful deploy; ``applied_*`` is what
     FC reported right after it (the baseline that makes drift visible).
@@ -32,9 +44,10 @@ class Function(Base):
     """
 
     __tablename__ = "functions"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="RESTRICT"), index=True
     )
@@ -52,6 +65,11 @@ class Function(Base):
 
     # Loaded by the queries that need it (joined), never lazily.
     account: Mapped[Account] = relationship(lazy="raise")
+
+    @property
+    def ref(self) -> FunctionRef:
+        """``account/name``, how messages and events name the function (account loaded)."""
+        return FunctionRef(self.account.alias, self.name)
 
     def claim_held(self, now: datetime | None = None) -> bool:
         """A deploy holds the function (its lease has not run out)."""

@@ -62,8 +62,8 @@ class WebhookStream(Base):
 
     __tablename__ = "webhook_streams"
 
-    # The function name, or "" for events about no function.
-    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The function as "account/name", or "" for events about no function.
+    stream: Mapped[str] = mapped_column(String(130), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
@@ -77,8 +77,10 @@ class WebhookEvent(Base):
     # Public id, sent as `webhook-id`: the same on every retry and redelivery.
     uid: Mapped[str] = mapped_column(String(40), unique=True)
     type: Mapped[str] = mapped_column(String(40))
+    # The function's account alias and name (None: an event about no function).
+    account: Mapped[str | None] = mapped_column(String(64))
     function: Mapped[str | None] = mapped_column(String(64))
-    stream: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(130))
     seq: Mapped[int] = mapped_column(Integer)
     actor: Mapped[str | None] = mapped_column(String(100))
     resource: Mapped[str | None] = mapped_column(String(300))
@@ -104,7 +106,7 @@ class WebhookDelivery(Base):
     )
     # Copied from the event so the "is an earlier one still pending?" check
     # reads one table.
-    stream: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(130))
     seq: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     # Attempts in the current round; a manual redelivery starts a new round.

@@ -174,6 +174,7 @@ class Dispatcher:
                 uid=event.uid,
                 type=event.type,
                 function=event.function,
+                account=event.account,
                 actor=event.actor,
                 link=self.settings.resolved_public_url + event.resource if event.resource else None,
                 payload=event.payload,

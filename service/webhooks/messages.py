@@ -41,6 +41,7 @@ class Event:
     uid: str
     type: str
     function: str | None
+    account: str | None
     actor: str | None
     link: str | None
     payload: Mapping[str, Any]
@@ -99,17 +100,25 @@ def _change_line(change: Any) -> str:
     return f"{path}: {_short(before)} → {_short(after)}"
 
 
+def _named(event: Event) -> str | None:
+    """The function as ``account/name`` (its name alone when the account is unknown)."""
+    if event.function is None:
+        return None
+    return f"{event.account}/{event.function}" if event.account else event.function
+
+
 def title(event: Event) -> str:
     name = _TITLES.get(event.type, event.type)
-    return f"{name}: {event.function}" if event.function else name
+    named = _named(event)
+    return f"{name}: {named}" if named else name
 
 
 def summary_lines(event: Event) -> list[str]:
     """Plain-text lines, format-neutral; renderers add their own markup."""
     payload = event.payload
     lines = [f"Event: {event.type}"]
-    if event.function:
-        lines.append(f"Function: {event.function}")
+    if (named := _named(event)) is not None:
+        lines.append(f"Function: {named}")
     if event.actor:
         lines.append(f"By: {event.actor}")
     for key in (
@@ -144,6 +153,7 @@ def standard_body(event: Event) -> dict[str, Any]:
     return {
         "type": event.type,
         "timestamp": _iso(event.created_at),
+        "account": event.account,
         "function": event.function,
         "actor": event.actor,
         "link": event.link,

@@ -1,8 +1,9 @@
 """The public API other domains use to announce events: :func:`emit`.
 
     from service.webhooks.outbox import emit
-    await emit(session, EventType.DEPLOY_SUCCEEDED, "hello", {"revision": 5, "changes": [...]},
-               actor=principal.name, resource="/v1/deployments/42")
+    await emit(session, EventType.DEPLOY_SUCCEEDED, FunctionRef("prod", "hello"),
+               {"revision": 5, "changes": [...]}, actor=principal.name,
+               resource="/v1/deployments/42")
 
 The event and one delivery per matching subscription are written in the
 caller's session, so they commit or roll back with the change they describe:
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from service.models import WebhookDelivery, WebhookEvent
+from service.models.function import FunctionRef
 from service.webhooks.repository import OutboxRepository
 from service.webhooks.schemas import TEST_EVENT, EventType
 
@@ -56,7 +58,7 @@ def _scrub(value: Any) -> Any:
 async def emit(
     session: AsyncSession,
     event_type: EventType | str,
-    function: str | None,
+    function: FunctionRef | None,
     payload: Mapping[str, Any],
     *,
     actor: str | None = None,
@@ -65,21 +67,23 @@ async def emit(
     """Record an event for delivery when (and only if) the caller's transaction commits.
 
     ``resource``: the API path of what the event is about (linked from chat
-    messages); default ``/v1/functions/{function}``.
+    messages); default the function's own path.
     """
     kind = str(event_type)
     if kind != TEST_EVENT and kind not in set(EventType):
         raise ValueError(f"unknown webhook event type {kind!r}")
     outbox = OutboxRepository(session)
-    stream = function or ""
+    stream = str(function) if function else ""
     event = WebhookEvent(
         uid=f"msg_{uuid.uuid4().hex}",
         type=kind,
-        function=function,
+        account=function.account if function else None,
+        function=function.name if function else None,
         stream=stream,
         seq=await outbox.next_seq(stream),
         actor=actor,
-        resource=resource or (f"/v1/functions/{function}" if function else None),
+        resource=resource
+        or (f"/v1/accounts/{function.account}/functions/{function.name}" if function else None),
         # JSON-ready now (datetimes, enums, pydantic models), so a payload that
         # cannot be stored fails here, in the caller's code, not at commit.
         payload=_scrub(to_jsonable_python(dict(payload))),

@@ -18,6 +18,7 @@ from service.models import (
     WebhookStream,
     WebhookSubscription,
 )
+from service.models.function import FunctionRef
 from service.webhooks.schemas import DeliveryStatus
 
 _PENDING = DeliveryStatus.PENDING.value
@@ -105,16 +106,19 @@ class OutboxRepository:
         self.session.add_all(list(deliveries))
         await self.session.flush()
 
-    async def subscribed_ids(self, event_type: str, function: str | None) -> list[int]:
+    async def subscribed_ids(self, event_type: str, function: FunctionRef | None) -> list[int]:
+        """Active subscriptions to ``event_type`` whose function filter takes ``function``
+        (an entry is a name, in any account, or ``account/name``)."""
         rows = await self.session.execute(
             select(
                 WebhookSubscription.id, WebhookSubscription.events, WebhookSubscription.functions
             ).where(WebhookSubscription.active.is_(True))
         )
+        names = {function.name, str(function)} if function else set()
         return [
             sid
             for sid, events, functions in rows
-            if event_type in events and (functions is None or function in functions)
+            if event_type in events and (functions is None or names & set(functions))
         ]
 
     async def claim(

@@ -8,6 +8,9 @@ from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field, Se
 
 from service.webhooks.url_safety import check_url_syntax
 
+# A function name, optionally after its account alias: hello, prod/hello.
+FUNCTION_FILTER = r"^([a-z0-9][a-z0-9_-]{0,63}/)?[A-Za-z_][A-Za-z0-9_-]{0,63}$"
+
 
 class EventType(StrEnum):
     DRIFT_OPENED = "drift.opened"
@@ -42,9 +45,6 @@ class Outcome(StrEnum):
     DISABLED = "disabled"
 
 
-FunctionName = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
-]
 WebhookUrl = Annotated[
     str,
     Field(
@@ -60,8 +60,12 @@ Events = Annotated[
     Field(min_length=1, max_length=len(EventType), description="Event types to send."),
 ]
 Functions = Annotated[
-    list[FunctionName] | None,
-    Field(max_length=200, description="Only events about these functions; omitted: all."),
+    list[Annotated[str, Field(pattern=FUNCTION_FILTER, max_length=129)]] | None,
+    Field(
+        max_length=200,
+        description="Only events about these functions, each a name (in any account) or "
+        "`account/name`; omitted: all.",
+    ),
 ]
 Secret = Annotated[
     SecretStr,
@@ -167,6 +171,7 @@ class DeliveryOut(BaseModel):
         description="Sent as `webhook-id`; the same on every attempt.",
     )
     event_type: str = Field(validation_alias=AliasPath("event", "type"))
+    account: str | None = Field(validation_alias=AliasPath("event", "account"))
     function: str | None = Field(validation_alias=AliasPath("event", "function"))
     status: DeliveryStatus
     attempts: int = Field(description="Attempts in the current round (reset by redeliver).")

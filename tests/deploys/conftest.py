@@ -71,7 +71,7 @@ async def deploy(
     body: dict[str, Any] = {"config": config, **extra}
     if base is not None:
         body["base_revision"] = base
-    return await client.post(f"/v1/functions/{name}/deployments", json=body)
+    return await client.post(f"/v1/accounts/local/functions/{name}/deployments", json=body)
 
 
 BASE_CONFIG = {
@@ -87,7 +87,7 @@ async def first_deploy(
     client: httpx.AsyncClient, name: str = "hello", **overrides: Any
 ) -> dict[str, Any]:
     sha = await upload(client, handler_returning("v1"))
-    registered = await client.post("/v1/functions", json={"name": name})
+    registered = await client.post("/v1/accounts/local/functions", json={"name": name})
     assert registered.status_code == 201, registered.text
     response = await deploy(client, name, {**BASE_CONFIG, **overrides}, None, code_sha256=sha)
     assert response.status_code == 201, response.text

@@ -56,10 +56,10 @@ async def test_fifty_racing_deploys_exactly_one_wins(
     assert codes == [201] + [409] * 49, codes
     winner = next(r for r in responses if r.status_code == 201).json()
     assert winner["to_revision"] == 2
-    revisions = (await client.get("/v1/functions/race/revisions")).json()["items"]
+    revisions = (await client.get("/v1/accounts/local/functions/race/revisions")).json()["items"]
     assert [r["number"] for r in revisions] == [2, 1]
     assert live(fc, "race").timeout == winner["revision"]["config"]["timeout"]
-    function = (await client.get("/v1/functions/race")).json()
+    function = (await client.get("/v1/accounts/local/functions/race")).json()
     assert function["head_revision"] == 2
     assert function["deploying"] is None
 
@@ -85,7 +85,7 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
     ):
         await die_after_push(http, fc, emulator, "fragile")
         assert live(fc, "fragile").timeout == 42  # FC accepted it ...
-        function = (await http.get("/v1/functions/fragile")).json()
+        function = (await http.get("/v1/accounts/local/functions/fragile")).json()
         assert function["head_revision"] == 1  # ... fcplane never recorded it
         deployment_id = function["deploying"]
         assert deployment_id
@@ -93,14 +93,15 @@ async def test_deploy_that_dies_after_fc_accepted_shows_up_as_drift(
 
         plan = (
             await http.post(
-                "/v1/functions/fragile/plan", json={"config": BASE_CONFIG, "base_revision": 1}
+                "/v1/accounts/local/functions/fragile/plan",
+                json={"config": BASE_CONFIG, "base_revision": 1},
             )
         ).json()
         assert plan["drifted"] is True
         assert plan["interrupted_deployment"] == deployment_id
         assert {"path": "/timeout", "base": 3, "value": 42} in plan["remote_changes"]
 
-        check = (await http.post("/v1/functions/fragile/drift-check")).json()
+        check = (await http.post("/v1/accounts/local/functions/fragile/drift-check")).json()
         assert check["drifted"] is True
         assert check["interrupted_deployment"] == deployment_id
         event = (await http.get(f"/v1/drift-events/{check['event_id']}")).json()
@@ -128,7 +129,7 @@ async def test_a_deploy_taking_over_a_dead_claim_marks_it_interrupted(
         ) as http,
     ):
         await die_after_push(http, fc, emulator, "orphan")
-        dead = (await http.get("/v1/functions/orphan")).json()["deploying"]
+        dead = (await http.get("/v1/accounts/local/functions/orphan")).json()["deploying"]
         await asyncio.sleep(2.1)  # the claim's lease runs out; no drift check runs
         adopted = await deploy(http, "orphan", BASE_CONFIG, base=1, strategy="use-remote")
         assert adopted.status_code == 201, adopted.text

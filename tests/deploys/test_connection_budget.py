@@ -65,19 +65,33 @@ async def test_forty_mixed_requests_with_distinct_tokens_on_five_connections(
     calls: list[tuple[str, Any]] = []
     for i in range(10):
         calls.append(
-            ("plan", http.post(f"/v1/functions/p{i % 4}/plan", json=plan_body, headers=auth(i)))
+            (
+                "plan",
+                http.post(
+                    f"/v1/accounts/local/functions/p{i % 4}/plan", json=plan_body, headers=auth(i)
+                ),
+            )
         )
     for i in range(10):
         body = {"config": {**BASE_CONFIG, "timeout": 10 + i}, "base_revision": 1}
         calls.append(
             (
                 "deploy",
-                http.post(f"/v1/functions/d{i}/deployments", json=body, headers=auth(10 + i)),
+                http.post(
+                    f"/v1/accounts/local/functions/d{i}/deployments",
+                    json=body,
+                    headers=auth(10 + i),
+                ),
             )
         )
     for i in range(8):
         calls.append(
-            ("drift", http.post(f"/v1/functions/p{i % 4}/drift-check", headers=auth(20 + i)))
+            (
+                "drift",
+                http.post(
+                    f"/v1/accounts/local/functions/p{i % 4}/drift-check", headers=auth(20 + i)
+                ),
+            )
         )
     for i in range(6):
         calls.append(("jobs", http.get("/v1/jobs", headers=auth(28 + i))))
@@ -126,11 +140,11 @@ async def test_every_kind_of_request_works_on_a_single_connection(
     assert deployed["to_revision"] == 1
     body = {"config": {**BASE_CONFIG, "timeout": 9}, "base_revision": 1}
     answers = await asyncio.gather(
-        http.post("/v1/functions/solo/plan", json={**body, "save": True}),
-        http.post("/v1/functions/solo/drift-check"),
+        http.post("/v1/accounts/local/functions/solo/plan", json={**body, "save": True}),
+        http.post("/v1/accounts/local/functions/solo/drift-check"),
         http.post("/v1/drift-checks"),
-        http.get("/v1/functions/solo/revisions"),
-        http.get("/v1/functions/solo/deployments"),
+        http.get("/v1/accounts/local/functions/solo/revisions"),
+        http.get("/v1/accounts/local/functions/solo/deployments"),
         http.get("/v1/accounts"),
         http.get("/v1/tokens"),
         http.get("/v1/drift-events"),
@@ -144,10 +158,10 @@ async def test_every_kind_of_request_works_on_a_single_connection(
     applied = await http.post(f"/v1/plans/{answers[0].json()['id']}/apply")
     assert applied.status_code == 201, applied.text
     rolled = await http.post(
-        "/v1/functions/solo/rollback", json={"to_revision": 1, "base_revision": 2}
+        "/v1/accounts/local/functions/solo/rollback", json={"to_revision": 1, "base_revision": 2}
     )
     assert rolled.status_code == 201, rolled.text
     again = await deploy(http, "solo", {**BASE_CONFIG, "timeout": 11}, base=3)
     assert again.status_code == 201, again.text
-    removed = await http.delete("/v1/functions/solo", params={"base_revision": 4})
+    removed = await http.delete("/v1/accounts/local/functions/solo", params={"base_revision": 4})
     assert removed.status_code == 204, removed.text

@@ -64,7 +64,9 @@ async def test_use_remote_adopts_the_live_state(
     assert revision["source"] == "use-remote"
     assert revision["config"]["description"] == "edited in the console"
     assert revision["config"]["memorySize"] == 1024
-    assert (await client.post("/v1/functions/f3/drift-check")).json()["drifted"] is False
+    assert (await client.post("/v1/accounts/local/functions/f3/drift-check")).json()[
+        "drifted"
+    ] is False
 
 
 async def test_code_only_change_is_drift_at_code(
@@ -74,7 +76,7 @@ async def test_code_only_change_is_drift_at_code(
 
     await first_deploy(client, "f4")
     sdk_update(fc, "f4", code=sdk_code("def handler(event, context):\n    return 'hacked'\n"))
-    check = (await client.post("/v1/functions/f4/drift-check")).json()
+    check = (await client.post("/v1/accounts/local/functions/f4/drift-check")).json()
     assert check["drifted"] is True
     assert [c["path"] for c in check["changes"]] == ["/code"]
     event = (await client.get(f"/v1/drift-events/{check['event_id']}")).json()
@@ -93,13 +95,13 @@ async def test_drift_event_lifecycle(
 ) -> None:
     await first_deploy(client, "f5")
     sdk_update(fc, "f5", timeout=9)
-    opened = (await client.post("/v1/functions/f5/drift-check")).json()
+    opened = (await client.post("/v1/accounts/local/functions/f5/drift-check")).json()
     sdk_update(fc, "f5", timeout=11)
-    updated = (await client.post("/v1/functions/f5/drift-check")).json()
+    updated = (await client.post("/v1/accounts/local/functions/f5/drift-check")).json()
     assert updated["event_id"] == opened["event_id"]
     assert updated["changes"] == [{"path": "/timeout", "base": 3, "value": 11}]
     sdk_update(fc, "f5", timeout=3)
-    back = (await client.post("/v1/functions/f5/drift-check")).json()
+    back = (await client.post("/v1/accounts/local/functions/f5/drift-check")).json()
     assert back["drifted"] is False
     event = (await client.get(f"/v1/drift-events/{opened['event_id']}")).json()
     assert (event["status"], event["resolution"]) == ("resolved", "in-sync")
@@ -111,7 +113,7 @@ async def test_fc_failure_leaves_head_and_applied_state(
     client: httpx.AsyncClient, fc_account: str, emulator: EmbeddedEmulator
 ) -> None:
     await first_deploy(client, "f6")
-    before = (await client.get("/v1/functions/f6")).json()
+    before = (await client.get("/v1/accounts/local/functions/f6")).json()
     httpx.post(
         f"{emulator.url}/_emulator/faults",
         json={"action": "UpdateFunction", "status": 500, "message": "simulated outage"},
@@ -121,7 +123,7 @@ async def test_fc_failure_leaves_head_and_applied_state(
     assert failed.status_code == 502
     assert "simulated outage" in failed.json()["detail"]
     deployment_id = failed.json()["deployment_id"]
-    after = (await client.get("/v1/functions/f6")).json()
+    after = (await client.get("/v1/accounts/local/functions/f6")).json()
     assert after["head_revision"] == before["head_revision"] == 1
     assert after["applied"] == before["applied"]
     recorded = (await client.get(f"/v1/deployments/{deployment_id}")).json()
@@ -141,7 +143,7 @@ async def test_config_fc_rejects_is_422_with_fcs_message(
 
 
 async def test_invalid_config_names_each_field(client: httpx.AsyncClient, fc_account: str) -> None:
-    await client.post("/v1/functions", json={"name": "f8"})
+    await client.post("/v1/accounts/local/functions", json={"name": "f8"})
     response = await deploy(
         client, "f8", {"memorySize": 100, "timeout": 0, "memorysize": 1}, base=0
     )
@@ -156,12 +158,16 @@ async def test_idempotency_key_never_deploys_twice(
     await first_deploy(client, "f9")
     headers = {"Idempotency-Key": "retry-me-1"}
     body = {"config": {**BASE_CONFIG, "timeout": 5}, "base_revision": 1}
-    first = await client.post("/v1/functions/f9/deployments", json=body, headers=headers)
-    again = await client.post("/v1/functions/f9/deployments", json=body, headers=headers)
+    first = await client.post(
+        "/v1/accounts/local/functions/f9/deployments", json=body, headers=headers
+    )
+    again = await client.post(
+        "/v1/accounts/local/functions/f9/deployments", json=body, headers=headers
+    )
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    assert (await client.get("/v1/functions/f9")).json()["head_revision"] == 2
-    listed = (await client.get("/v1/functions/f9/deployments")).json()["items"]
+    assert (await client.get("/v1/accounts/local/functions/f9")).json()["head_revision"] == 2
+    listed = (await client.get("/v1/accounts/local/functions/f9/deployments")).json()["items"]
     assert len(listed) == 2
 
 
@@ -172,21 +178,23 @@ async def test_rollback_and_revisions(
     sha2 = await upload(client, handler_returning("v2"))
     second = await deploy(client, "fa", {**BASE_CONFIG, "timeout": 7}, base=1, code_sha256=sha2)
     assert second.status_code == 201, second.text
-    diff = (await client.get("/v1/functions/fa/diff", params={"from": 1, "to": 2})).json()
+    diff = (
+        await client.get("/v1/accounts/local/functions/fa/diff", params={"from": 1, "to": 2})
+    ).json()
     assert {c["path"] for c in diff["changes"]} == {"/timeout", "/code"}
     back = await client.post(
-        "/v1/functions/fa/rollback", json={"to_revision": 1, "base_revision": 2}
+        "/v1/accounts/local/functions/fa/rollback", json={"to_revision": 1, "base_revision": 2}
     )
     assert back.status_code == 201, back.text
     assert back.json()["to_revision"] == 3
     assert back.json()["kind"] == "rollback"
     assert live(fc, "fa").timeout == 3
-    revisions = (await client.get("/v1/functions/fa/revisions")).json()["items"]
+    revisions = (await client.get("/v1/accounts/local/functions/fa/revisions")).json()["items"]
     assert [r["number"] for r in revisions] == [3, 2, 1]
     assert revisions[0]["code_sha256"] == revisions[2]["code_sha256"]
-    assert (await client.get("/v1/functions/fa/revisions/9")).status_code == 404
+    assert (await client.get("/v1/accounts/local/functions/fa/revisions/9")).status_code == 404
     stale = await client.post(
-        "/v1/functions/fa/rollback", json={"to_revision": 2, "base_revision": 2}
+        "/v1/accounts/local/functions/fa/rollback", json={"to_revision": 2, "base_revision": 2}
     )
     assert stale.status_code == 409
 
@@ -196,7 +204,7 @@ async def test_saved_plan_goes_stale(
 ) -> None:
     await first_deploy(client, "fb")
     saved = await client.post(
-        "/v1/functions/fb/plan",
+        "/v1/accounts/local/functions/fb/plan",
         json={"config": {**BASE_CONFIG, "timeout": 12}, "base_revision": 1, "save": True},
     )
     assert saved.status_code == 200, saved.text
@@ -209,7 +217,7 @@ async def test_saved_plan_goes_stale(
     assert stale.json()["code"] == "stale_plan"
     sdk_update(fc, "fb", description="")
     fresh = await client.post(
-        "/v1/functions/fb/plan",
+        "/v1/accounts/local/functions/fb/plan",
         json={"config": {**BASE_CONFIG, "timeout": 12}, "base_revision": 1, "save": True},
     )
     applied = await client.post(f"/v1/plans/{fresh.json()['id']}/apply")
@@ -236,20 +244,24 @@ async def test_adopt_and_remove(client: httpx.AsyncClient, fc: Client, fc_accoun
             )
         )
     )
-    adopted = await client.post("/v1/functions", json={"name": "legacy", "adopt": True})
+    adopted = await client.post(
+        "/v1/accounts/local/functions", json={"name": "legacy", "adopt": True}
+    )
     assert adopted.status_code == 201, adopted.text
     assert adopted.json()["head_revision"] == 1
     assert adopted.json()["applied"]["config"]["timeout"] == 15
     assert (
-        await client.post("/v1/functions", json={"name": "ghost", "adopt": True})
+        await client.post("/v1/accounts/local/functions", json={"name": "ghost", "adopt": True})
     ).status_code == 422
-    guarded = await client.delete("/v1/functions/legacy", params={"base_revision": 0})
+    guarded = await client.delete(
+        "/v1/accounts/local/functions/legacy", params={"base_revision": 0}
+    )
     assert guarded.status_code == 409
     removed = await client.delete(
-        "/v1/functions/legacy", params={"base_revision": 1, "delete_remote": "true"}
+        "/v1/accounts/local/functions/legacy", params={"base_revision": 1, "delete_remote": "true"}
     )
     assert removed.status_code == 204
-    assert (await client.get("/v1/functions/legacy")).status_code == 404
+    assert (await client.get("/v1/accounts/local/functions/legacy")).status_code == 404
     assert [
         f.function_name for f in fc.list_functions(fc_models.ListFunctionsRequest()).body.functions
     ] == []
@@ -264,4 +276,6 @@ async def test_removing_a_block_clears_it_in_fc(
     cleared = await deploy(client, "fc1", BASE_CONFIG, base=1)
     assert cleared.status_code == 201, cleared.text
     assert "customDNS" not in cleared.json()["revision"]["config"]
-    assert (await client.post("/v1/functions/fc1/drift-check")).json()["drifted"] is False
+    assert (await client.post("/v1/accounts/local/functions/fc1/drift-check")).json()[
+        "drifted"
+    ] is False

@@ -33,7 +33,9 @@ async def test_outcomes_become_events_in_order(
     assert (
         await deploy(client, "ev", {**BASE_CONFIG, "memorySize": 1024}, base=1)
     ).status_code == 409
-    assert (await client.post("/v1/functions/ev/drift-check")).json()["drifted"] is True
+    assert (await client.post("/v1/accounts/local/functions/ev/drift-check")).json()[
+        "drifted"
+    ] is True
     httpx.post(
         f"{emulator.url}/_emulator/faults",
         json={"action": "UpdateFunction", "status": 500},

@@ -31,7 +31,7 @@ async def test_listing_deployments_is_not_one_query_per_item(
     app: FastAPI, client: httpx.AsyncClient, fc_account: str
 ) -> None:
     await first_deploy(client, "listed")
-    few, one = await _statements(app, client, "/v1/functions/listed/deployments")
+    few, one = await _statements(app, client, "/v1/accounts/local/functions/listed/deployments")
     assert len(one["items"]) == 1
     for i in range(5):
         response = await deploy(client, "listed", {**BASE_CONFIG, "timeout": 10 + i}, base=i + 1)
@@ -39,7 +39,7 @@ async def test_listing_deployments_is_not_one_query_per_item(
     refused = await deploy(client, "listed", BASE_CONFIG, base=1)
     assert refused.status_code == 409
 
-    many, page = await _statements(app, client, "/v1/functions/listed/deployments")
+    many, page = await _statements(app, client, "/v1/accounts/local/functions/listed/deployments")
     assert many == few
     items = page["items"]
     assert [d["status"] for d in items] == ["conflict"] + ["succeeded"] * 6

@@ -142,13 +142,13 @@ async def _deploy(http: httpx.AsyncClient, name: str, source: str, **config: Any
         f"/v1/code-packages/{sha}", content=data, headers={"content-type": "application/zip"}
     )
     assert uploaded.status_code in (200, 201), uploaded.text
-    registered = await http.post("/v1/functions", json={"name": name})
+    registered = await http.post("/v1/accounts/local/functions", json={"name": name})
     assert registered.status_code == 201, registered.text
     body = {
         "config": {"runtime": "python3.10", "handler": "index.handler", **config},
         "code_sha256": sha,
     }
-    deployed = await http.post(f"/v1/functions/{name}/deployments", json=body)
+    deployed = await http.post(f"/v1/accounts/local/functions/{name}/deployments", json=body)
     assert deployed.status_code == 201, deployed.text
 
 

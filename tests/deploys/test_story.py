@@ -68,10 +68,10 @@ async def test_merge_keeps_both_changes(
     assert revision["config"]["memorySize"] == 1024
 
     # A drift check afterwards is clean.
-    check = await client.post("/v1/functions/hello/drift-check")
+    check = await client.post("/v1/accounts/local/functions/hello/drift-check")
     assert check.status_code == 200
     assert check.json()["drifted"] is False
-    function = (await client.get("/v1/functions/hello")).json()
+    function = (await client.get("/v1/accounts/local/functions/hello")).json()
     assert function["drift_status"] == "in_sync"
     assert function["head_revision"] == 2
     # The refused deploy saw B's console edit and recorded it as drift; the merge

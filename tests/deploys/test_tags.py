@@ -36,7 +36,9 @@ async def events(engine: AsyncEngine, function: str, kind: str | None = None) ->
 
 
 async def drift(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
-    check: dict[str, Any] = (await client.post(f"/v1/functions/{name}/drift-check")).json()
+    check: dict[str, Any] = (
+        await client.post(f"/v1/accounts/local/functions/{name}/drift-check")
+    ).json()
     return check
 
 
@@ -74,7 +76,8 @@ async def test_tag_only_change_is_a_real_deploy(
     await first_deploy(client, "t2", tags=wire_tags({"team": "a"}))
     modified = live(fc, "t2").last_modified_time
     planned = await client.post(
-        "/v1/functions/t2/plan", json={"config": tagged({"team": "b"}), "base_revision": 1}
+        "/v1/accounts/local/functions/t2/plan",
+        json={"config": tagged({"team": "b"}), "base_revision": 1},
     )
     assert planned.json()["local_changes"] == [{"path": "/tags/team", "base": "a", "value": "b"}]
 
@@ -84,7 +87,7 @@ async def test_tag_only_change_is_a_real_deploy(
     assert retag.json()["to_revision"] == 2
     assert live_tags(fc, "t2") == {"team": "b"}
     assert live(fc, "t2").last_modified_time == modified  # no UpdateFunction was sent
-    function = (await client.get("/v1/functions/t2")).json()
+    function = (await client.get("/v1/accounts/local/functions/t2")).json()
     assert function["head_revision"] == 2
     assert function["applied"]["config"]["tags"] == {"team": "b"}
 
@@ -175,7 +178,7 @@ async def test_rollback_restores_tags(
     second = await deploy(client, "t6", tagged({"team": "b"}, timeout=7), base=1)
     assert second.status_code == 201, second.text
     back = await client.post(
-        "/v1/functions/t6/rollback", json={"to_revision": 1, "base_revision": 2}
+        "/v1/accounts/local/functions/t6/rollback", json={"to_revision": 1, "base_revision": 2}
     )
     assert back.status_code == 201, back.text
     assert live_tags(fc, "t6") == {"team": "a", "env": "dev"}
@@ -191,7 +194,7 @@ async def test_tag_failure_after_update_function_is_recorded_truthfully(
     engine: AsyncEngine,
 ) -> None:
     await first_deploy(client, "t7", tags=wire_tags({"team": "a"}))
-    before = (await client.get("/v1/functions/t7")).json()
+    before = (await client.get("/v1/accounts/local/functions/t7")).json()
     inject(emulator, action="TagResources", status=500, message="tag outage")
     target = tagged({"team": "b"}, timeout=8)
     failed = await deploy(client, "t7", target, base=1)
@@ -204,7 +207,7 @@ async def test_tag_failure_after_update_function_is_recorded_truthfully(
     # FC runs the new timeout with the old tags; fcplane recorded no success.
     assert live(fc, "t7").timeout == 8
     assert live_tags(fc, "t7") == {"team": "a"}
-    after = (await client.get("/v1/functions/t7")).json()
+    after = (await client.get("/v1/accounts/local/functions/t7")).json()
     assert after["head_revision"] == 1
     assert after["applied"] == before["applied"]
     assert after["deploying"] is None
@@ -221,7 +224,9 @@ async def test_tag_failure_after_update_function_is_recorded_truthfully(
 
     # The next plan shows exactly what landed: the timeout, not the tag.
     plan = (
-        await client.post("/v1/functions/t7/plan", json={"config": target, "base_revision": 1})
+        await client.post(
+            "/v1/accounts/local/functions/t7/plan", json={"config": target, "base_revision": 1}
+        )
     ).json()
     assert plan["drifted"] is True
     assert plan["remote_changes"] == [{"path": "/timeout", "base": 3, "value": 8}]
@@ -245,13 +250,15 @@ async def test_failed_tag_only_change_lands_nothing(
     inject(emulator, action="UntagResources", status=503, message="untag outage")
     body = {"config": tagged({"team": "b"}), "base_revision": 1}
     key = {"Idempotency-Key": "retag-t8"}
-    failed = await client.post("/v1/functions/t8/deployments", json=body, headers=key)
+    failed = await client.post(
+        "/v1/accounts/local/functions/t8/deployments", json=body, headers=key
+    )
     assert failed.status_code == 502, failed.text
     assert "fc_applied" not in failed.json()
     assert live_tags(fc, "t8") == {"team": "a", "env": "dev"}
     assert (await drift(client, "t8"))["drifted"] is False
     # The same key answers the same failure, and never deploys again.
-    again = await client.post("/v1/functions/t8/deployments", json=body, headers=key)
+    again = await client.post("/v1/accounts/local/functions/t8/deployments", json=body, headers=key)
     assert again.status_code == 502
     assert again.json()["deployment_id"] == failed.json()["deployment_id"]
     assert live_tags(fc, "t8") == {"team": "a", "env": "dev"}
@@ -268,7 +275,7 @@ async def test_untag_landed_then_tag_failed_is_named(
     assert live_tags(fc, "t9") == {"team": "a"}
     check = await drift(client, "t9")
     assert check["changes"] == [{"path": "/tags/env", "base": "dev", "value": None}]
-    assert (await client.get("/v1/functions/t9")).json()["head_revision"] == 1
+    assert (await client.get("/v1/accounts/local/functions/t9")).json()["head_revision"] == 1
     forced = await deploy(client, "t9", tagged({"team": "b"}), base=1, strategy="use-local")
     assert forced.status_code == 201, forced.text
     assert live_tags(fc, "t9") == {"team": "b"}
@@ -277,7 +284,7 @@ async def test_untag_landed_then_tag_failed_is_named(
 async def test_tags_without_a_key_or_with_a_key_twice_are_refused(
     client: httpx.AsyncClient, fc_account: str
 ) -> None:
-    await client.post("/v1/functions", json={"name": "t10"})
+    await client.post("/v1/accounts/local/functions", json={"name": "t10"})
     for tags in (
         [{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}],
         [{"Value": "orphan"}],

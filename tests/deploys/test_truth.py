@@ -79,11 +79,11 @@ async def test_a_deploy_during_another_ones_push_is_told_what_it_pushes(
     first = asyncio.create_task(deploy(client, "slow", {**BASE_CONFIG, "timeout": 30}, base=1))
     for _ in range(100):  # until the first deploy holds the function
         await asyncio.sleep(0.05)
-        if (await client.get("/v1/functions/slow")).json()["deploying"]:
+        if (await client.get("/v1/accounts/local/functions/slow")).json()["deploying"]:
             break
     second = await deploy(client, "slow", {**BASE_CONFIG, "memorySize": 1024}, base=1)
     plan_now = await client.post(
-        "/v1/functions/slow/plan", json={"config": BASE_CONFIG, "base_revision": 1}
+        "/v1/accounts/local/functions/slow/plan", json={"config": BASE_CONFIG, "base_revision": 1}
     )
     winner = await first
     assert winner.status_code == 201, winner.text
@@ -111,15 +111,17 @@ async def test_a_plan_that_sees_drift_records_it(
     await first_deploy(client, "seen")
     sdk_update(fc, "seen", timeout=20)
     body = {"config": BASE_CONFIG, "base_revision": 1}
-    plan = await client.post("/v1/functions/seen/plan", json=body)
+    plan = await client.post("/v1/accounts/local/functions/seen/plan", json=body)
     assert plan.status_code == 200
     assert plan.json()["drifted"] is True
     [event] = await _drift_events(client, "seen")
     assert event["status"] == "open"
     assert event["changes"] == [TIMEOUT_20]
-    assert (await client.get("/v1/functions/seen")).json()["drift_status"] == "drifted"
+    assert (await client.get("/v1/accounts/local/functions/seen")).json()[
+        "drift_status"
+    ] == "drifted"
     # Seen again: the same event, no second notification.
-    await client.post("/v1/functions/seen/plan", json=body)
+    await client.post("/v1/accounts/local/functions/seen/plan", json=body)
     assert len(await _drift_events(client, "seen")) == 1
     assert await _event_types(engine, "seen") == ["deploy.succeeded", "drift.opened"]
 
@@ -185,9 +187,11 @@ async def test_a_rollback_over_drift_resolves_it_with_its_id(
     second = await deploy(client, "back", {**BASE_CONFIG, "memorySize": 1024}, base=1)
     assert second.status_code == 201
     sdk_update(fc, "back", timeout=20)
-    assert (await client.post("/v1/functions/back/drift-check")).json()["drifted"] is True
+    assert (await client.post("/v1/accounts/local/functions/back/drift-check")).json()[
+        "drifted"
+    ] is True
     rollback = await client.post(
-        "/v1/functions/back/rollback",
+        "/v1/accounts/local/functions/back/rollback",
         json={"to_revision": 1, "base_revision": 2, "strategy": "use-local"},
     )
     assert rollback.status_code == 201, rollback.text
@@ -204,10 +208,10 @@ async def test_a_crashed_deploy_is_blamed_even_when_a_check_ran_while_it_held_th
     app: FastAPI,
 ) -> None:
     await die_after_push(client, fc, emulator, "crash")
-    doomed = (await client.get("/v1/functions/crash")).json()["deploying"]
+    doomed = (await client.get("/v1/accounts/local/functions/crash")).json()["deploying"]
     assert doomed is not None
     # While the dead deploy's claim still runs, its change is not drift (yet).
-    during = (await client.post("/v1/functions/crash/drift-check")).json()
+    during = (await client.post("/v1/accounts/local/functions/crash/drift-check")).json()
     assert during["deploying"] == doomed
     assert during["drifted"] is False
     assert await _drift_events(client, "crash") == []
@@ -218,7 +222,7 @@ async def test_a_crashed_deploy_is_blamed_even_when_a_check_ran_while_it_held_th
             .where(Function.name == "crash")
             .values(deploy_lease_until=utcnow() - timedelta(seconds=1))
         )
-    after = (await client.post("/v1/functions/crash/drift-check")).json()
+    after = (await client.post("/v1/accounts/local/functions/crash/drift-check")).json()
     assert after["drifted"] is True
     assert after["interrupted_deployment"] == doomed
     [event] = await _drift_events(client, "crash")
@@ -235,7 +239,9 @@ async def test_a_drift_event_opened_before_a_crashed_deploy_is_attributed_to_it(
 ) -> None:
     await first_deploy(client, "blame")
     sdk_update(fc, "blame", memory_size=1024)
-    assert (await client.post("/v1/functions/blame/drift-check")).json()["drifted"] is True
+    assert (await client.post("/v1/accounts/local/functions/blame/drift-check")).json()[
+        "drifted"
+    ] is True
     [opened] = await _drift_events(client, "blame")
     assert opened["deployment_id"] is None
     # A use-local deploy pushes over the drift and dies before recording it.
@@ -250,14 +256,14 @@ async def test_a_drift_event_opened_before_a_crashed_deploy_is_attributed_to_it(
             break
     doomed_task.cancel()
     await asyncio.gather(doomed_task, return_exceptions=True)
-    doomed = (await client.get("/v1/functions/blame")).json()["deploying"]
+    doomed = (await client.get("/v1/accounts/local/functions/blame")).json()["deploying"]
     async with app.state.fcplane.db.write() as session:
         await session.execute(
             update(Function)
             .where(Function.name == "blame")
             .values(deploy_lease_until=utcnow() - timedelta(seconds=1))
         )
-    check = (await client.post("/v1/functions/blame/drift-check")).json()
+    check = (await client.post("/v1/accounts/local/functions/blame/drift-check")).json()
     assert check["interrupted_deployment"] == doomed
     [event] = await _drift_events(client, "blame")
     assert event["id"] == opened["id"]
@@ -273,13 +279,17 @@ async def test_same_key_same_body_replays_the_first_result(
     await first_deploy(client, "idem")
     body = {"config": {**BASE_CONFIG, "timeout": 7}, "base_revision": 1}
     headers = {"Idempotency-Key": "ci-run-1"}
-    first = await client.post("/v1/functions/idem/deployments", json=body, headers=headers)
-    again = await client.post("/v1/functions/idem/deployments", json=body, headers=headers)
+    first = await client.post(
+        "/v1/accounts/local/functions/idem/deployments", json=body, headers=headers
+    )
+    again = await client.post(
+        "/v1/accounts/local/functions/idem/deployments", json=body, headers=headers
+    )
     assert first.status_code == again.status_code == 201
     assert "idempotent-replayed" not in first.headers
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
-    revisions = (await client.get("/v1/functions/idem/revisions")).json()["items"]
+    revisions = (await client.get("/v1/accounts/local/functions/idem/revisions")).json()["items"]
     assert [r["number"] for r in revisions] == [2, 1]
 
 
@@ -289,13 +299,13 @@ async def test_same_key_different_body_is_refused(
     await first_deploy(client, "reuse")
     headers = {"Idempotency-Key": "ci-run-2"}
     first = await client.post(
-        "/v1/functions/reuse/deployments",
+        "/v1/accounts/local/functions/reuse/deployments",
         json={"config": {**BASE_CONFIG, "timeout": 7}, "base_revision": 1},
         headers=headers,
     )
     assert first.status_code == 201
     other = await client.post(
-        "/v1/functions/reuse/deployments",
+        "/v1/accounts/local/functions/reuse/deployments",
         json={"config": {**BASE_CONFIG, "timeout": 8}, "base_revision": 1},
         headers=headers,
     )
@@ -314,8 +324,12 @@ async def test_a_refusal_is_replayed_too(
     sdk_update(fc, "norep", timeout=20)
     body = {"config": {**BASE_CONFIG, "memorySize": 1024}, "base_revision": 1}
     headers = {"Idempotency-Key": "ci-run-3"}
-    first = await client.post("/v1/functions/norep/deployments", json=body, headers=headers)
-    again = await client.post("/v1/functions/norep/deployments", json=body, headers=headers)
+    first = await client.post(
+        "/v1/accounts/local/functions/norep/deployments", json=body, headers=headers
+    )
+    again = await client.post(
+        "/v1/accounts/local/functions/norep/deployments", json=body, headers=headers
+    )
     assert first.status_code == again.status_code == 409
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["code"] == first.json()["code"] == "drift_conflict"

@@ -21,7 +21,7 @@ async def test_batched_scan_opens_keeps_and_resolves_events(
     sdk_update(fc, "fn4", description="console edit")
     fc.delete_function("fn5")
     first = (await client.post("/v1/drift-checks")).json()
-    assert first == {"checked": 7, "drifted": ["fn1", "fn4", "fn5"], "failed": {}}
+    assert first == {"checked": 7, "drifted": ["local/fn1", "local/fn4", "local/fn5"], "failed": {}}
     statuses = {
         f["name"]: f["drift_status"] for f in (await client.get("/v1/functions")).json()["items"]
     }
@@ -45,7 +45,7 @@ async def test_batched_scan_opens_keeps_and_resolves_events(
     sdk_update(fc, "fn1", timeout=3)
     sdk_update(fc, "fn4", description="another edit")
     second = (await client.post("/v1/drift-checks")).json()
-    assert second == {"checked": 7, "drifted": ["fn4", "fn5"], "failed": {}}
+    assert second == {"checked": 7, "drifted": ["local/fn4", "local/fn5"], "failed": {}}
     events = (await client.get("/v1/drift-events")).json()["items"]
     by_function = {e["function"]: e for e in events}
     assert len(events) == 3

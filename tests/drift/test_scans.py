@@ -37,7 +37,9 @@ async def test_in_process_schedule_opens_drift_events(
         sdk_update(fc, "watched", timeout=33)
         for _ in range(50):
             await asyncio.sleep(0.1)
-            if (await http.get("/v1/functions/watched")).json()["drift_status"] == "drifted":
+            if (await http.get("/v1/accounts/local/functions/watched")).json()[
+                "drift_status"
+            ] == "drifted":
                 break
         events = (await http.get("/v1/drift-events", params={"status": "open"})).json()
         assert [e["function"] for e in events["items"]] == ["watched"]
@@ -83,7 +85,7 @@ async def test_worker_scan_honours_throttling(
         summary = await job.result(timeout=10)
     finally:
         await pool.aclose()
-    assert summary == {"checked": 3, "drifted": ["s2"], "failed": {}}
+    assert summary == {"checked": 3, "drifted": ["local/s2"], "failed": {}}
     statuses = {
         f["name"]: f["drift_status"] for f in (await client.get("/v1/functions")).json()["items"]
     }

@@ -4,6 +4,9 @@ from service.deploys.planner import decide, make_plan
 from service.functions import diff
 from service.functions.diff import MISSING
 from service.models.deployment import Strategy
+from service.models.function import FunctionRef
+
+F = FunctionRef("local", "f")
 
 BASE = {"timeout": 3, "memorySize": 512, "environmentVariables": {"A": "1"}, "code": "111"}
 
@@ -51,7 +54,7 @@ def test_conflicts_only_where_both_sides_differ() -> None:
 def test_strategies() -> None:
     local = {**BASE, "memorySize": 1024}
     live = {**BASE, "timeout": 20}
-    plan = make_plan("f", 1, 1, BASE, local, live, applied=BASE)
+    plan = make_plan(F, 1, 1, BASE, local, live, applied=BASE)
     assert plan.drifted
     assert plan.conflict_code == "drift_conflict"
     assert decide(plan, Strategy.FAIL, local, live).action == "refuse"
@@ -60,15 +63,15 @@ def test_strategies() -> None:
     assert decide(plan, Strategy.USE_LOCAL, local, live).target == local
     assert decide(plan, Strategy.USE_REMOTE, local, live).target == live
     assert decide(plan, Strategy.USE_REMOTE, local, None).action == "refuse"
-    clean = make_plan("f", 1, 1, BASE, local, BASE, applied=BASE)
+    clean = make_plan(F, 1, 1, BASE, local, BASE, applied=BASE)
     assert decide(clean, Strategy.FAIL, local, BASE).target == local
-    behind = make_plan("f", 1, 2, BASE, local, live, applied=live)
+    behind = make_plan(F, 1, 2, BASE, local, live, applied=live)
     assert not behind.drifted
     assert behind.conflict_code == "revision_conflict"
     assert decide(behind, Strategy.FAIL, local, live).action == "refuse"
-    first = make_plan("f", 0, 0, {}, local, None, applied=None)
+    first = make_plan(F, 0, 0, {}, local, None, applied=None)
     assert decide(first, Strategy.FAIL, local, None).target == local
-    taken = make_plan("f", 0, 0, {}, local, live, applied=None)
+    taken = make_plan(F, 0, 0, {}, local, live, applied=None)
     assert "adopt" in decide(taken, Strategy.FAIL, local, live).reason
 
 

@@ -107,7 +107,9 @@ async def test_invalid_submissions_are_refused_before_anything_is_queued(
     assert no_function.status_code == 404
 
     # The kind's own check (it needs a deployed function).
-    assert (await client.post("/v1/functions", json={"name": "bare"})).status_code == 201
+    assert (
+        await client.post("/v1/accounts/local/functions", json={"name": "bare"})
+    ).status_code == 201
     undeployed = await client.post(
         "/v1/jobs", json={"kind": NAME, "function": "bare", "params": {"invocations": 1}}
     )

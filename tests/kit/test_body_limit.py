@@ -78,7 +78,7 @@ async def test_environment_variables_are_bounded_as_fc_bounds_them(
 ) -> None:
     huge = {f"K{i}": "v" * 100 for i in range(50)}  # about 5 KB
     response = await client.post(
-        "/v1/functions/any/plan", json={"config": {"environmentVariables": huge}}
+        "/v1/accounts/local/functions/any/plan", json={"config": {"environmentVariables": huge}}
     )
     assert response.status_code == 422
     [error] = response.json()["errors"]

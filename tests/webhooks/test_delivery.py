@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.kit.db import Database
 from service.models import WebhookDelivery, WebhookEvent
+from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType, Format
 from tests.webhooks import standard_webhooks
@@ -29,7 +30,7 @@ async def _emit(engine: AsyncEngine, function: str, n: int, **payload: object) -
         await emit(
             session,
             EventType.DEPLOY_SUCCEEDED,
-            function,
+            FunctionRef("local", function),
             {"revision": n, **payload},
             actor="ci",
         )
@@ -204,7 +205,7 @@ async def test_rolled_back_change_sends_nothing(
 ) -> None:
     await subscribe(client, receiver.url)
     async with Database(engine).read() as session:
-        await emit(session, EventType.DEPLOY_FAILED, "f", {"error": "boom"})
+        await emit(session, EventType.DEPLOY_FAILED, FunctionRef("local", "f"), {"error": "boom"})
         await session.rollback()
     await _emit(engine, "f", 2)  # a committed one after it, as a marker
     await eventually(lambda: len(receiver.received()) == 1)
@@ -219,7 +220,7 @@ async def test_filters_by_event_and_function(
     await subscribe(client, receiver.url, events=["deploy.succeeded"], functions=["mine"])
     await _emit(engine, "other", 1)
     async with Database(engine).write() as session:
-        await emit(session, EventType.DRIFT_OPENED, "mine", {})
+        await emit(session, EventType.DRIFT_OPENED, FunctionRef("local", "mine"), {})
     await _emit(engine, "mine", 7)
     await eventually(lambda: len(receiver.received()) == 1)
     assert receiver.received()[0].json()["data"]["revision"] == 7

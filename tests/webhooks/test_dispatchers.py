@@ -21,6 +21,7 @@ from service.kit.db import Database, create_engine
 from service.kit.settings import Settings
 from service.models import WebhookDelivery, WebhookEvent
 from service.models.base import utcnow
+from service.models.function import FunctionRef
 from service.webhooks.dispatcher import Dispatcher
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType, WebhookCreate
@@ -48,7 +49,12 @@ async def _emit_all(db: Database, per_function: int) -> None:
     for n in range(1, per_function + 1):
         async with db.write() as session:
             for function in FUNCTIONS:
-                await emit(session, EventType.DEPLOY_SUCCEEDED, function, {"revision": n})
+                await emit(
+                    session,
+                    EventType.DEPLOY_SUCCEEDED,
+                    FunctionRef("local", function),
+                    {"revision": n},
+                )
 
 
 def _check_arrivals(receiver: Receiver, secret: str, per_function: int) -> None:
@@ -105,7 +111,7 @@ async def test_concurrent_emits_for_one_function_get_contiguous_sequence_numbers
 
         async def one(engine: AsyncEngine, n: int) -> None:
             async with Database(engine).write() as session:
-                await emit(session, EventType.DRIFT_OPENED, "hot", {"n": n})
+                await emit(session, EventType.DRIFT_OPENED, FunctionRef("local", "hot"), {"n": n})
                 await asyncio.sleep(0.01)  # hold the transaction open a little
 
         await asyncio.gather(*(one(e, n) for n, e in enumerate(engines * 3)))
@@ -151,7 +157,7 @@ async def test_purge_keeps_recent_and_pending_events(settings: Settings, db: Dat
     await _subscribe(db, settings, "http://127.0.0.1:9/unused")
     async with db.write() as session:
         for n in range(3):
-            await emit(session, EventType.DEPLOY_SUCCEEDED, "f", {"n": n})
+            await emit(session, EventType.DEPLOY_SUCCEEDED, FunctionRef("local", "f"), {"n": n})
     old = utcnow() - timedelta(days=settings.webhook_retention_days + 1)
     async with db.write() as session:
         await session.execute(

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.kit.db import Database
+from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 from tests.webhooks.conftest import subscribe
@@ -35,7 +36,7 @@ async def _conflict(engine: AsyncEngine) -> None:
         await emit(
             session,
             EventType.DEPLOY_CONFLICT,
-            "hello",
+            FunctionRef("local", "hello"),
             PLAN,
             actor="alice",
             resource="/v1/deployments/42",
@@ -67,10 +68,10 @@ async def test_dingtalk_markdown_signed_in_the_query(
     assert got.query["sign"] == [expected]  # parse_qs has URL-decoded it
     body = got.json()
     assert body["msgtype"] == "markdown"
-    assert body["markdown"]["title"] == "Deploy refused: conflict: hello"
+    assert body["markdown"]["title"] == "Deploy refused: conflict: local/hello"
     text = body["markdown"]["text"]
     for needle in (
-        "Function: hello",
+        "Function: local/hello",
         "By: alice",
         "Revision: 8",
         "- /memorySize: 512 → 1024",
@@ -114,7 +115,7 @@ async def test_feishu_post_signed_in_the_body(
     assert body["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
     assert body["msg_type"] == "post"
     post = body["content"]["post"]["zh_cn"]
-    assert post["title"] == "Deploy refused: conflict: hello"
+    assert post["title"] == "Deploy refused: conflict: local/hello"
     lines = [row[0].get("text") for row in post["content"]]
     assert "By: alice" in lines
     assert "• /memorySize: 512 → 1024" in lines
@@ -136,9 +137,9 @@ async def test_slack_blocks_unsigned(
     got = receiver.received()[0]
     assert "webhook-signature" not in got.headers
     body = got.json()
-    assert body["text"].startswith("Deploy refused: conflict: hello\n")
+    assert body["text"].startswith("Deploy refused: conflict: local/hello\n")
     header, section, context = body["blocks"]
-    assert header["text"]["text"] == "Deploy refused: conflict: hello"
+    assert header["text"]["text"] == "Deploy refused: conflict: local/hello"
     assert "/memorySize: 512 → 1024" in section["text"]["text"]
     assert context["elements"][0]["text"] == (
         "<https://fcplane.example.com/v1/deployments/42|View in fcplane>"
@@ -154,9 +155,10 @@ async def test_link_and_summary_in_the_standard_payload(
     body = receiver.received()[0].json()
     assert body["type"] == "deploy.conflict"
     assert body["function"] == "hello"
+    assert body["account"] == "local"
     assert body["actor"] == "alice"
     assert body["link"] == "https://fcplane.example.com/v1/deployments/42"
-    assert body["summary"] == "Deploy refused: conflict: hello"
+    assert body["summary"] == "Deploy refused: conflict: local/hello"
     data = body["data"]
     assert data["access_key_secret"] == "***"
     assert data["conflicts"] == PLAN["conflicts"]

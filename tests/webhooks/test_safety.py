@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.kit.db import Database
+from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 from service.webhooks.url_safety import (
@@ -60,7 +61,7 @@ async def test_rebinding_to_a_private_address_is_refused_at_delivery(
     created = await subscribe(client, f"http://hooks.rebind.test:{receiver.port}/hook")
     dns["hooks.rebind.test"] = private  # private (or a NAT64 form of one) when it is used
     async with Database(engine).write() as session:
-        await emit(session, EventType.DEPLOY_SUCCEEDED, "f", {})
+        await emit(session, EventType.DEPLOY_SUCCEEDED, FunctionRef("local", "f"), {})
     log: list[dict[str, Any]] = []
 
     async def settled() -> bool:
@@ -82,7 +83,7 @@ async def test_requests_go_to_the_checked_address_with_the_original_host(
     dns["hooks.allowed.test"] = "127.0.0.1"  # allowed by FCPLANE_WEBHOOK_ALLOWED_HOSTS
     await subscribe(client, f"http://hooks.allowed.test:{receiver.port}/hook?x=1")
     async with Database(engine).write() as session:
-        await emit(session, EventType.DEPLOY_SUCCEEDED, "f", {})
+        await emit(session, EventType.DEPLOY_SUCCEEDED, FunctionRef("local", "f"), {})
     await eventually(lambda: len(receiver.received()) == 1)
     got = receiver.received()[0]
     assert got.headers["host"] == f"hooks.allowed.test:{receiver.port}"
