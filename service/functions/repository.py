@@ -56,7 +56,8 @@ class FunctionRepository(Repository[Function]):
             select(Function)
             .where(Function.id.in_(function_ids))
             .order_by(Function.id)
-            .with_for_update()
+            # NO KEY UPDATE: see Repository.get_for_update.
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
         return list(rows.all())
