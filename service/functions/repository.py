@@ -27,7 +27,8 @@ def _locked() -> Select[Function]:
     return (
         select(Function)
         .options(joinedload(Function.account, innerjoin=True))
-        .with_for_update(of=Function)
+        # NO KEY UPDATE: see Repository.get_for_update.
+        .with_for_update(of=Function, key_share=True)
         .execution_options(populate_existing=True)
     )
 

@@ -28,9 +28,15 @@ class Repository(Generic[M]):
         return found
 
     async def get_for_update(self, key: Any) -> M | None:
-        """The row, locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
+        """The row, locked until the transaction ends (PostgreSQL; SQLite has one writer).
+
+        The lock is FOR NO KEY UPDATE, not FOR UPDATE: inserting a row that
+        references this one (a deployment of a function) takes FOR KEY SHARE on
+        it, which FOR UPDATE waits for; two writers that each inserted such a
+        row and then locked the parent would deadlock.
+        """
         found: M | None = await self.session.get(
-            self.model, key, with_for_update=True, populate_existing=True
+            self.model, key, with_for_update={"key_share": True}, populate_existing=True
         )
         return found
 
