@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from service.kit.db import create_engine
 from service.models import Base
-from service.models.base import UTCDateTime
+from service.models.base import EnumText, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,6 +32,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     # change later, so the UTC decorator is written as the plain column type.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EnumText):  # an enum stored as its text
+        return f"sa.String(length={getattr(obj.impl_instance, 'length', None)})"
     return False
 
 

@@ -39,6 +39,7 @@ from service.kit.openapi import install_problem_schema
 from service.kit.settings import Settings
 from service.kit.strict_query import reject_unknown_query_params
 from service.packages.router import router as packages_router
+from service.releases.router import router as releases_router
 from service.state import AppState
 from service.webhooks.router import router as webhooks_router
 from service.webhooks.tasks import background_dispatcher
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     app.include_router(functions_router)
     app.include_router(packages_router)
     app.include_router(deploys_router)
+    app.include_router(releases_router)
     app.include_router(drift_router)
     app.include_router(jobs_router)
     return app

@@ -33,7 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.service import access_for
 from service.cloud.access import FcAccess
-from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.deploys.events import emit_deployment
 from service.deploys.planner import REVISION_CONFLICT, Plan, decide, make_plan
@@ -50,9 +49,10 @@ from service.deploys.recorder import (
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
 from service.drift.service import observe
+from service.functions.live import Live, LiveReader
 from service.functions.repository import FunctionRepository
 from service.functions.service import not_managed, revision_state
-from service.functions.state import CODE, live_state, state_of
+from service.functions.state import CODE, state_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
@@ -106,9 +106,12 @@ class Prepared:
     """Stages 1-3: the loaded facts, what FC runs, and the plan."""
 
     loaded: Loaded
-    live: dict[str, Any] | None
-    live_arn: str | None  # FC's tag API names the function by its ARN
+    remote: Live | None  # None: FC has no such function
     plan: Plan
+
+    @property
+    def live(self) -> dict[str, Any] | None:
+        return self.remote.state if self.remote is not None else None
 
     @property
     def function(self) -> Function:
@@ -147,6 +150,7 @@ class DeployEngine:
                         field="base_revision",
                     )
                 base, base_sha = revision_state(revision), revision.code_sha256
+            _check_region(request, function)
             if local_override is not None:
                 local = revision_state(local_override)
                 code_sha = local_override.code_sha256
@@ -176,16 +180,10 @@ class DeployEngine:
 
     # -- 2. live -----------------------------------------------------------
 
-    async def read_live(
-        self, access: FcAccess, name: str
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """The live state and the function's ARN; (None, None) when FC has no such function."""
-        try:
-            result = await self.gateway.get_function(access, name)
-        except FcNotFound:
-            return None, None
-        arn = result.body.get("functionArn")
-        return live_state(result.body), str(arn) if arn else None
+    async def read_live(self, loaded: Loaded, name: str) -> Live | None:
+        """The whole resource as FC runs it (configs read where the states put them)."""
+        states = [loaded.local, loaded.function.applied_state]
+        return await LiveReader(self.gateway).read(loaded.access, name, states)
 
     # -- 3. plan -----------------------------------------------------------
 
@@ -193,7 +191,7 @@ class DeployEngine:
         self, ref: FunctionRef, request: DeployRequest, local_override: Revision | None = None
     ) -> Prepared:
         loaded = await self.load(ref, request, local_override)
-        live, arn = await self.read_live(loaded.access, ref.name)
+        remote = await self.read_live(loaded, ref.name)
         function = loaded.function
         plan = make_plan(
             ref,
@@ -201,12 +199,12 @@ class DeployEngine:
             function.head_revision,
             loaded.base,
             loaded.local,
-            live,
+            remote.state if remote is not None else None,
             function.applied_state,
             interrupted_deployment=_interrupted(function),
             deploying=loaded.deploying,
         )
-        return Prepared(loaded, live, arn, plan)
+        return Prepared(loaded, remote, plan)
 
     async def record_observation(self, prepared: Prepared) -> None:
         """A plan that saw drift (or its end, or a dead deploy) records it, as a check would."""
@@ -268,7 +266,7 @@ class DeployEngine:
                 new_state, sha = outcome.target, None
             else:
                 push = FcPush(self.gateway, self.db, prepared, deployment)
-                new_state = await push.run(outcome.target)
+                new_state = (await push.run(outcome.target)).state
                 same_code = new_state.get(CODE) == outcome.target.get(CODE)
                 sha = prepared.loaded.code_sha256 if same_code else None
         except DomainError as error:
@@ -357,6 +355,17 @@ class DeployEngine:
         conflict = DeployConflict(plan, reason, deployment.id, _retry_after(function))
         conflict.code = REVISION_CONFLICT
         return conflict
+
+
+def _check_region(request: DeployRequest, function: Function) -> None:
+    region = request.config.region
+    if region is not None and region != function.account.region:
+        raise InvalidInput(
+            f"config.region: '{region}' is not the region of account "
+            f"'{function.account.alias}' ({function.account.region}); deploy to an account "
+            "of that region",
+            field="config.region",
+        )
 
 
 def _base_number(function: Function, requested: int | None) -> int:

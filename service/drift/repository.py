@@ -11,10 +11,12 @@ from service.models.drift import DriftEventStatus
 class DriftRepository(Repository[DriftEvent]):
     model = DriftEvent
 
-    async def open_event(self, function_id: int) -> DriftEvent | None:
+    async def open_event(self, function_id: int, alias: str | None = None) -> DriftEvent | None:
+        """The open event of the function itself, or (``alias``) of one of its aliases."""
         return await self.session.scalar(
             select(DriftEvent).where(
                 DriftEvent.function_id == function_id,
+                DriftEvent.alias.is_(None) if alias is None else DriftEvent.alias == alias,
                 DriftEvent.status == DriftEventStatus.OPEN,
             )
         )
@@ -24,6 +26,7 @@ class DriftRepository(Repository[DriftEvent]):
         rows = await self.session.scalars(
             select(DriftEvent).where(
                 DriftEvent.function_id.in_(function_ids),
+                DriftEvent.alias.is_(None),
                 DriftEvent.status == DriftEventStatus.OPEN,
             )
         )

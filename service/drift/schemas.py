@@ -40,6 +40,9 @@ class DriftEventOut(BaseModel):
     id: int
     account: str = Field(validation_alias=AliasPath("function", "account", "alias"))
     function: str = Field(validation_alias=AliasPath("function", "name"))
+    alias: str | None = Field(
+        None, description="Set when the drift is an alias's (its routing changed in FC)."
+    )
     status: DriftEventStatus
     changes: list[dict[str, Any]]
     deployment_id: str | None = Field(

@@ -26,16 +26,18 @@ from service.cloud.gateway import FcGateway
 from service.deploys.repository import DeploymentRepository
 from service.drift.repository import DriftRepository
 from service.functions import diff
+from service.functions.live import LiveReader
 from service.functions.repository import FunctionRepository
 from service.functions.service import existing
-from service.functions.state import live_state
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import DomainError, NotFound
-from service.models import DriftEvent, Function
+from service.models import Alias, DriftEvent, Function
 from service.models.base import utcnow
 from service.models.drift import DriftEventStatus, Resolution
 from service.models.function import DriftStatus, FunctionRef
+from service.releases.repository import AliasRepository
+from service.releases.state import alias_state
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
 
@@ -96,30 +98,68 @@ async def record_drift(
     when the event was opened earlier, while its claim was still held).
     ``open_events``: the open events of a batch, fetched at once by the caller.
     """
-    now = utcnow()
-    function.drift_checked_at = now
+    function.drift_checked_at = utcnow()
     if function.applied_state is None:
         function.drift_status = DriftStatus.UNKNOWN
         return DriftResult(function.ref, drifted=False, interrupted_deployment=interrupted)
     found = [c.as_dict() for c in diff.changes(function.applied_state, live or {})]
-    events = DriftRepository(session)
     event = (
         open_events.get(function.id)
         if open_events is not None
-        else await events.open_event(function.id)
+        else await DriftRepository(session).open_event(function.id)
     )
+    result = await _record(session, function, None, found, live, event, interrupted)
+    function.drift_status = result.status
+    return result.outcome
+
+
+async def record_alias_drift(
+    session: AsyncSession, function: Function, alias: Alias, live: dict[str, Any] | None
+) -> DriftResult:
+    """The same for one of the function's aliases: its routing as fcplane applied it
+    (None: deleted through fcplane) against FC's; paths read ``/aliases/<name>/...``."""
+    found = [
+        c.as_dict()
+        for c in diff.changes(alias.applied_state or {}, live or {}, f"/aliases/{alias.name}")
+    ]
+    event = await DriftRepository(session).open_event(function.id, alias.name)
+    result = await _record(session, function, alias.name, found, live, event, None)
+    alias.drift_status = result.status
+    return result.outcome
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    status: DriftStatus
+    outcome: DriftResult
+
+
+async def _record(
+    session: AsyncSession,
+    function: Function,
+    alias: str | None,
+    found: list[dict[str, Any]],
+    live: dict[str, Any] | None,
+    event: DriftEvent | None,
+    interrupted: str | None,
+) -> _Recorded:
+    """Open, update or resolve ``event`` for the changes ``found`` (of the function itself,
+    or of its ``alias``); emits drift.opened / drift.resolved."""
+    now = utcnow()
     if not found:
-        function.drift_status = DriftStatus.IN_SYNC
         if event is not None:
             await _resolve(session, function, event, Resolution.IN_SYNC, None)
-        return DriftResult(function.ref, drifted=False, interrupted_deployment=interrupted)
-    function.drift_status = DriftStatus.MISSING if live is None else DriftStatus.DRIFTED
+        return _Recorded(
+            DriftStatus.IN_SYNC,
+            DriftResult(function.ref, drifted=False, interrupted_deployment=interrupted),
+        )
     fingerprint = diff.fingerprint(live)
     opened = event is None
     if event is None:
-        event = await events.add(
+        event = await DriftRepository(session).add(
             DriftEvent(
                 function_id=function.id,
+                alias=alias,
                 status=DriftEventStatus.OPEN,
                 changes=found,
                 fingerprint=fingerprint,
@@ -128,11 +168,18 @@ async def record_drift(
                 updated_at=now,
             )
         )
+        payload: dict[str, Any] = {
+            "event_id": event.id,
+            "changes": found,
+            "interrupted_deployment": interrupted,
+        }
+        if alias is not None:
+            payload["alias"] = alias
         await emit(
             session,
             EventType.DRIFT_OPENED,
             function.ref,
-            {"event_id": event.id, "changes": found, "interrupted_deployment": interrupted},
+            payload,
             resource=f"/v1/drift-events/{event.id}",
         )
     else:
@@ -140,21 +187,29 @@ async def record_drift(
             event.changes, event.fingerprint, event.updated_at = found, fingerprint, now
         if interrupted is not None and event.deployment_id != interrupted:
             event.deployment_id, event.updated_at = interrupted, now
-    return DriftResult(
-        function.ref,
-        drifted=True,
-        changes=found,
-        event_id=event.id,
-        opened=opened,
-        interrupted_deployment=event.deployment_id,
+    return _Recorded(
+        DriftStatus.MISSING if live is None else DriftStatus.DRIFTED,
+        DriftResult(
+            function.ref,
+            drifted=True,
+            changes=found,
+            event_id=event.id,
+            opened=opened,
+            interrupted_deployment=event.deployment_id,
+        ),
     )
 
 
 async def resolve_drift(
-    session: AsyncSession, function: Function, resolution: Resolution, deployment_id: str
+    session: AsyncSession,
+    function: Function,
+    resolution: Resolution,
+    deployment_id: str | None,
+    alias: str | None = None,
 ) -> None:
-    """A deploy replaced (or adopted) the drifted state: end the open event, naming it."""
-    event = await DriftRepository(session).open_event(function.id)
+    """A deploy (or an alias change) replaced or adopted the drifted state: end the open
+    event, naming the deployment when there is one."""
+    event = await DriftRepository(session).open_event(function.id, alias)
     if event is not None:
         await _resolve(session, function, event, resolution, deployment_id)
 
@@ -179,6 +234,7 @@ async def _resolve(
             "resolution": resolution,
             "resolved_by_deployment_id": deployment_id,
             "changes": event.changes,
+            **({"alias": event.alias} if event.alias else {}),
         },
         resource=f"/v1/drift-events/{event.id}",
     )
@@ -196,6 +252,7 @@ class _Checked:
     function_id: int
     ref: FunctionRef
     live: dict[str, Any] | None
+    aliases: dict[str, dict[str, Any]] | None
 
 
 class DriftService:
@@ -204,32 +261,67 @@ class DriftService:
         self.box = box
         self.gateway = gateway
 
-    async def _live(self, access: FcAccess, name: str) -> dict[str, Any] | None:
-        try:
-            return live_state((await self.gateway.get_function(access, name)).body)
-        except FcNotFound:
-            return None
+    async def _live(
+        self,
+        access: FcAccess,
+        function: Function,
+        domains: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any] | None:
+        live = await LiveReader(self.gateway).read(
+            access, function.name, [function.applied_state], domains
+        )
+        return live.state if live is not None else None
 
     async def check(self, ref: FunctionRef) -> DriftResult:
         # Read FC outside any transaction, then record in a short one.
         async with self.db.read() as session:
             function = await existing(FunctionRepository(session), ref)
-        live = await self._live(access_for(self.box, function.account), ref.name)
+            managed = await AliasRepository(session).of_function(function.id)
+        access = access_for(self.box, function.account)
+        live = await self._live(access, function)
+        aliases = await self._aliases(access, function.name, bool(managed))
         async with self.db.write() as session:
             row = await FunctionRepository(session).get_for_update(function.id)
             if row is None:
                 raise _removed(ref)
-            return await observe(session, row, live)
+            result = await observe(session, row, live)
+            await self._record_aliases(session, row, aliases)
+            return result
+
+    async def _aliases(
+        self, access: FcAccess, name: str, wanted: bool
+    ) -> dict[str, dict[str, Any]] | None:
+        """The function's aliases as FC routes them (None: not read, none are managed)."""
+        if not wanted:
+            return None
+        try:
+            listed = await self.gateway.list_aliases(access, name)
+        except FcNotFound:  # the function itself is gone
+            return {}
+        return {str(a.get("aliasName")): alias_state(a) for a in listed}
+
+    async def _record_aliases(
+        self, session: AsyncSession, function: Function, live: dict[str, dict[str, Any]] | None
+    ) -> None:
+        if live is None:
+            return
+        managed = await AliasRepository(session).of_functions([function.id])
+        for alias in managed.get(function.id, []):
+            if not alias.claim_held():  # a change in flight is not drift
+                await record_alias_drift(session, function, alias, live.get(alias.name))
 
     async def check_all(self, concurrency: int) -> dict[str, Any]:
         """Read every function from FC, ``concurrency`` at a time, while one task records
         the results in batches: one transaction per batch instead of one per function."""
         async with self.db.read() as session:
             targets = await FunctionRepository(session).all_with_accounts()
+            with_aliases = await AliasRepository(session).functions_with_aliases()
         accesses: dict[int, FcAccess] = {}
         for function in targets:
             if function.account_id not in accesses:
                 accesses[function.account_id] = access_for(self.box, function.account)
+        # Custom domains are per account: listed once each, not once per function.
+        domains: dict[int, asyncio.Task[list[dict[str, Any]]]] = {}
         limit = asyncio.Semaphore(concurrency)
         checked: asyncio.Queue[_Checked | None] = asyncio.Queue()
         drifted: list[str] = []
@@ -240,14 +332,20 @@ class DriftService:
             log.warning("drift check of %s failed: %s", ref, error.code)
 
         async def read(function: Function) -> None:
-            ref = function.ref
+            ref, access = function.ref, accesses[function.account_id]
             async with limit:
                 try:
-                    live = await self._live(accesses[function.account_id], ref.name)
+                    listing = domains.get(function.account_id)
+                    if listing is None:
+                        listing = domains[function.account_id] = asyncio.ensure_future(
+                            self.gateway.list_custom_domains(access)
+                        )
+                    live = await self._live(access, function, await asyncio.shield(listing))
+                    aliases = await self._aliases(access, ref.name, function.id in with_aliases)
                 except DomainError as error:
                     fail(ref, error)
                     return
-            checked.put_nowait(_Checked(function.id, ref, live))
+            checked.put_nowait(_Checked(function.id, ref, live, aliases))
 
         async def record() -> None:
             while (first := await checked.get()) is not None:
@@ -283,8 +381,10 @@ class DriftService:
                 row = rows.get(c.function_id)
                 if row is None:
                     fail(c.ref, _removed(c.ref))
-                elif (await observe(session, row, c.live, events)).drifted:
-                    drifted.append(str(c.ref))
+                else:
+                    if (await observe(session, row, c.live, events)).drifted:
+                        drifted.append(str(c.ref))
+                    await self._record_aliases(session, row, c.aliases)
 
     async def events(
         self,

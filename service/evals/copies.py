@@ -92,7 +92,7 @@ async def disposable_copy(
 
 
 async def remove_copy(gateway: FcGateway, access: FcAccess, copy: Copy) -> None:
-    steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         (f"DeleteTrigger {t}", functools.partial(gateway.delete_trigger, access, copy.name, t))
         for t in copy.triggers
     ]

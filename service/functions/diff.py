@@ -134,12 +134,39 @@ def not_in(state: dict[str, Any], wanted: list[Change]) -> list[Change]:
     return [c for c in wanted if value_at(state, c.path) != c.value]
 
 
+# Sub-resources a change adds or removes as a whole, and how the plan names them.
+_WHOLE = {
+    "asyncInvokeConfig": "asyncInvokeConfig",
+    "provisionConfig": "provisionConfig",
+    "concurrencyConfig": "concurrencyConfig",
+    "customDomain": "customDomain",
+}
+
+
+def _whole(path: str) -> str | None:
+    """``trigger http_t`` for ``/triggers/http_t``, ``asyncInvokeConfig`` for its path."""
+    tokens = [_unescape(t) for t in path.lstrip("/").split("/")]
+    if len(tokens) == 2 and tokens[0] == "triggers":
+        return f"trigger {tokens[1]}"
+    if len(tokens) == 1 and tokens[0] in _WHOLE:
+        return _WHOLE[tokens[0]]
+    return None
+
+
 def render(local: list[Change], remote: list[Change] | None = None) -> str:
-    """Terraform-like text: ``~ memorySize: 512 => 1024``."""
+    """Terraform-like text: ``~ memorySize: 512 => 1024``, ``- trigger t (will be deleted)``."""
 
     def line(change: Change, side: str) -> str:
         field = change.path.lstrip("/").replace("/", ".")
         suffix = f"   ({side})" if side else ""
+        whole = _whole(change.path)
+        if whole is not None and (change.base is MISSING or change.value is MISSING):
+            if side == "remote":
+                verb = "added" if change.base is MISSING else "removed"
+                return f"{'+' if change.base is MISSING else '-'} {whole} ({verb} in FC){suffix}"
+            if change.base is MISSING:
+                return f"+ {whole} (will be created){suffix}"
+            return f"- {whole} (will be deleted){suffix}"
         if change.base is MISSING:
             return f"+ {field}: {_show(change.value)}{suffix}"
         if change.value is MISSING:

@@ -244,7 +244,7 @@ def normalize(config: Mapping[str, Any]) -> dict[str, Any]:
             if text != "":
                 out[key] = text
         elif not _is_neutral(value, TOP_NEUTRAL.get(key, ())):
-            out[key] = _canonical(value)
+            out[key] = canonical(value)
     for key, default in TOP_DEFAULTS.items():
         out.setdefault(key, copy.deepcopy(default))
     _fill_cpu_memory(out, given=config)
@@ -300,7 +300,7 @@ def _block(value: Any, spec: Block) -> Any:
     if isinstance(value, Mapping | list) and not value:
         return None
     if not isinstance(value, Mapping):
-        return _canonical(value)  # a wrong shape stays visible in the diff
+        return canonical(value)  # a wrong shape stays visible in the diff
     filled = _fill(value, spec)
     empty = _fill({}, spec)
     if spec.empty_unless:
@@ -321,11 +321,11 @@ def _fill(value: Mapping[str, Any], spec: Block) -> dict[str, Any]:
                 out[key] = sub
         elif key in spec.items and isinstance(raw, list):
             out[key] = [
-                _fill(item, spec.items[key]) if isinstance(item, Mapping) else _canonical(item)
+                _fill(item, spec.items[key]) if isinstance(item, Mapping) else canonical(item)
                 for item in raw
             ]
         else:
-            out[key] = _canonical(raw)
+            out[key] = canonical(raw)
     for key, default in spec.defaults.items():
         out.setdefault(key, copy.deepcopy(default))
     return _sorted(out)
@@ -340,7 +340,7 @@ def _is_neutral(value: Any, neutral: tuple[Any, ...]) -> bool:
 
 def _env(value: Any) -> Any:
     if not isinstance(value, Mapping):
-        return _canonical(value)
+        return canonical(value)
     return {str(k): _env_text(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
 
 
@@ -364,49 +364,49 @@ def _tags(value: Any) -> Any:
         pairs = []
         for tag in value:
             if not isinstance(tag, Mapping):
-                return _canonical(value)
+                return canonical(value)
             key = tag.get("Key", tag.get("key"))
             if key is None:
-                return _canonical(value)
+                return canonical(value)
             pairs.append((str(key), tag.get("Value", tag.get("value"))))
     else:
-        return _canonical(value)
+        return canonical(value)
     return {k: "" if v is None else str(v) for k, v in sorted(pairs)}
 
 
 def _layers(value: Any) -> Any:
     if not isinstance(value, list):
-        return _canonical(value)
+        return canonical(value)
     arns: list[Any] = []
     for layer in value:
         if isinstance(layer, Mapping) and "arn" in layer:
             arns.append(layer["arn"])  # GetFunction's {arn, size}
         else:
-            arns.append(_canonical(layer))
+            arns.append(canonical(layer))
     return arns
 
 
 def _json_text(value: Any) -> Any:
     """A JSON document carried as a string, re-serialized canonically when it parses."""
     if isinstance(value, Mapping | list):  # the document given as itself, not as a string
-        return json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))
+        return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"))
     if not isinstance(value, str):
-        return _canonical(value)
+        return canonical(value)
     if not value.strip():
         return ""
     try:
         parsed = json.loads(value)
     except ValueError:
         return value
-    return json.dumps(_canonical(parsed), sort_keys=True, separators=(",", ":"))
+    return json.dumps(canonical(parsed), sort_keys=True, separators=(",", ":"))
 
 
-def _canonical(value: Any) -> Any:
+def canonical(value: Any) -> Any:
     """A deep copy with numbers made canonical and dict keys sorted."""
     if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return [canonical(v) for v in value]
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _number(value)
     return value

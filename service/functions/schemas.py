@@ -6,6 +6,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.functions import specs
+from service.functions.props import (
+    AsyncInvokeConfigProps,
+    ConcurrencyConfigProps,
+    CustomDomainProps,
+    ProvisionConfigProps,
+    TriggerProps,
+    unique_trigger_names,
+)
+from service.functions.state import props_of
 from service.models.function import DriftStatus
 from service.models.revision import RevisionSource
 
@@ -25,9 +34,13 @@ ENV_LIMIT_BYTES = 4096
 
 
 class FunctionConfig(BaseModel):
-    """An FC 3.0 function config in FC's wire names (as CreateFunction and s.yaml use them).
+    """The whole function as an fc3 resource's `props` (FC's wire names, as s.yaml writes
+    them): the function's config plus its triggers, async-invoke, provision and
+    concurrency configs and its custom-domain route.
 
-    Code is not part of it: send `code_sha256` of an uploaded code package instead.
+    It is the full desired state, not a patch: what is left out is FC's default
+    (or, for a sub-resource, deleted). Code is not part of it: send `code_sha256`
+    of an uploaded code package instead.
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -59,6 +72,36 @@ class FunctionConfig(BaseModel):
     instanceIsolationMode: str | None = None
     disableOndemand: bool | None = None
     tags: list[dict[str, str]] | None = None
+    region: str | None = Field(
+        None, max_length=32, description="fc3's region prop; must be the account's region."
+    )
+    code: Any = Field(
+        None,
+        description="Not accepted: upload the package and send its `code_sha256` (the fcplane "
+        "CLI zips an s.yaml's code directory for you).",
+        json_schema_extra={"deprecated": True},
+    )
+    triggers: list[TriggerProps] | None = Field(
+        None, description="The function's triggers, each identified by its triggerName."
+    )
+    asyncInvokeConfig: AsyncInvokeConfigProps | None = None
+    provisionConfig: ProvisionConfigProps | None = None
+    concurrencyConfig: ConcurrencyConfigProps | None = None
+    customDomain: CustomDomainProps | None = Field(
+        None, description="This function's route on a custom domain (and the domain's settings)."
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _no_inline_code(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError(
+                "code is sent as a package: upload it with PUT /v1/code-packages/{sha256} and "
+                "deploy with code_sha256"
+            )
+        return value
+
+    _unique_triggers = field_validator("triggers")(unique_trigger_names)
 
     @field_validator("environmentVariables")
     @classmethod
@@ -108,7 +151,8 @@ class FunctionConfig(BaseModel):
         return self
 
     def wire(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        """The props as plain data (region and code, checked here, are not state)."""
+        return self.model_dump(exclude_none=True, exclude={"region", "code"})
 
 
 class FunctionCreate(BaseModel):
@@ -120,11 +164,19 @@ class FunctionCreate(BaseModel):
     )
 
 
+def _as_props(config: dict[str, Any]) -> dict[str, Any]:
+    # Stored canonical (triggers keyed by name); shown as fc3 props (a list), so a
+    # revision's config can be sent back as a deploy's config unchanged.
+    return props_of(config)
+
+
 class AppliedState(BaseModel):
     revision: int
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(description="The resource FC ran after the deploy, as props.")
     code_checksum: str | None
     applied_at: datetime | None
+
+    _props = field_validator("config")(_as_props)
 
 
 class FunctionOut(BaseModel):
@@ -145,13 +197,17 @@ class RevisionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     number: int
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(
+        description="The whole resource (function config and sub-resources) as fc3 props."
+    )
     code_sha256: str | None
     code_checksum: str | None
     source: RevisionSource
     message: str | None
     created_at: datetime
     created_by: str | None
+
+    _props = field_validator("config")(_as_props)
 
 
 class ChangeOut(BaseModel):

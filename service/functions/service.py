@@ -18,9 +18,11 @@ from service.cloud.access import FcAccess
 from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.functions import diff
+from service.functions import subresources as sub
+from service.functions.live import LiveReader
 from service.functions.repository import FunctionRepository
 from service.functions.schemas import DiffOut
-from service.functions.state import CODE, config_of, live_state
+from service.functions.state import CODE, config_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
@@ -88,14 +90,13 @@ class FunctionService:
         )
         revision: Revision | None = None
         if adopt:
-            try:
-                live = await self.gateway.get_function(access_for(self.box, account), ref.name)
-            except FcNotFound:
+            live = await LiveReader(self.gateway).read(access_for(self.box, account), ref.name)
+            if live is None:
                 raise InvalidInput(
                     f"adopt: function '{ref.name}' does not exist in account '{ref.account}'",
                     field="adopt",
-                ) from None
-            state = live_state(live.body)
+                )
+            state = live.state
             now = utcnow()
             function.head_revision = 1
             function.applied_state = state
@@ -125,7 +126,8 @@ class FunctionService:
         return function
 
     async def remove(self, ref: FunctionRef, base_revision: int, delete_remote: bool) -> None:
-        """Stop managing ``ref``; with ``delete_remote``, delete it from FC first.
+        """Stop managing ``ref``; with ``delete_remote``, delete it from FC first, its
+        sub-resources before it (FC refuses to delete a function that has triggers).
 
         While FC deletes it, the function is claimed like a deploy claims it, so
         no deploy can slip in between the base-revision check and the removal.
@@ -146,10 +148,7 @@ class FunctionService:
             access = access_for(self.box, function.account)
         try:
             if delete_remote:
-                try:
-                    await self.gateway.delete_function(access, ref.name)
-                except FcNotFound:
-                    pass  # already gone: the goal is reached
+                await self._delete_remote(access, ref.name, function.applied_state)
         except BaseException:
             async with self.db.write() as session:
                 await FunctionRepository(session).release(function.id, claim)
@@ -159,6 +158,30 @@ class FunctionService:
             row = await functions.get_for_update(function.id)
             if row is not None and row.deploying_id == claim:
                 await functions.delete(row)
+
+    async def _delete_remote(
+        self, access: FcAccess, name: str, applied: dict[str, Any] | None
+    ) -> None:
+        live = await LiveReader(self.gateway).read(access, name, [applied])
+        if live is None:
+            return  # already gone: the goal is reached
+        state = live.state
+        for trigger in state.get(sub.TRIGGERS) or {}:
+            await self.gateway.delete_trigger(access, name, trigger)
+        if (config := state.get(sub.ASYNC_INVOKE)) is not None:
+            await self.gateway.delete_async_invoke_config(access, name, config["qualifier"])
+        if (config := state.get(sub.PROVISION)) is not None:
+            await self.gateway.delete_provision_config(access, name, config["qualifier"])
+        if state.get(sub.CONCURRENCY) is not None:
+            await self.gateway.delete_concurrency_config(access, name)
+        if (domain := state.get(sub.DOMAIN)) is not None:
+            routes = sub.domain_routes(None, name, live.domain)
+            body = {"routeConfig": {"routes": routes}}
+            await self.gateway.update_custom_domain(access, domain["domainName"], body)
+        try:
+            await self.gateway.delete_function(access, name)
+        except FcNotFound:
+            pass  # deleted meanwhile
 
     async def revisions(self, ref: FunctionRef, after: int | None, limit: int) -> list[Revision]:
         async with self.db.read() as session:

@@ -8,6 +8,7 @@ from service.models.drift import DriftEvent
 from service.models.function import Function
 from service.models.job import Job, JobReport
 from service.models.plan import SavedPlan
+from service.models.release import Alias, AliasRevision, FunctionVersion
 from service.models.revision import Revision
 from service.models.token import ApiToken
 from service.models.webhook import (
@@ -20,12 +21,15 @@ from service.models.webhook import (
 
 __all__ = [
     "Account",
+    "Alias",
+    "AliasRevision",
     "ApiToken",
     "Base",
     "CodePackage",
     "Deployment",
     "DriftEvent",
     "Function",
+    "FunctionVersion",
     "Job",
     "JobReport",
     "Revision",

@@ -34,6 +34,8 @@ class DriftEvent(Base):
     function_id: Mapped[int] = mapped_column(
         ForeignKey("functions.id", ondelete="CASCADE"), index=True
     )
+    # None: the function's own drift; else the alias of the function that drifted.
+    alias: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[DriftEventStatus] = mapped_column(EnumText(DriftEventStatus), index=True)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     fingerprint: Mapped[str] = mapped_column(String(64))

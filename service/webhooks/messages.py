@@ -30,6 +30,8 @@ _TITLES = {
     "deploy.failed": "Deploy failed",
     "deploy.conflict": "Deploy refused: conflict",
     "job.finished": "Job finished",
+    "version.published": "Version published",
+    "alias.updated": "Alias updated",
     TEST_EVENT: "Test event from fcplane",
 }
 

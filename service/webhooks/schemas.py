@@ -19,6 +19,8 @@ class EventType(StrEnum):
     DEPLOY_FAILED = "deploy.failed"
     DEPLOY_CONFLICT = "deploy.conflict"
     JOB_FINISHED = "job.finished"
+    VERSION_PUBLISHED = "version.published"
+    ALIAS_UPDATED = "alias.updated"
 
 
 # Sent by POST /v1/webhooks/{id}/test only; nobody subscribes to it.

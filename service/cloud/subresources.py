@@ -1,0 +1,206 @@
+"""FC calls for a function's sub-resources: triggers, async-invoke, provision and
+concurrency configs, and custom domains (whose routes point at functions).
+
+A sub-resource that is not configured reads as None (FC answers 404), so a
+caller can tell "none" from "could not read".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alibabacloud_fc20230330 import models as fc
+from alibabacloud_fc20230330.client import Client
+
+from service.cloud.access import FcAccess
+from service.cloud.client import FcClient, FcResult, request_id_of
+from service.cloud.errors import FcNotFound
+
+
+class SubresourceCalls(FcClient):
+    # -- triggers ------------------------------------------------------------
+
+    async def list_triggers(self, access: FcAccess, name: str) -> list[dict[str, Any]]:
+        triggers: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            request = fc.ListTriggersRequest(limit=100, next_token=token)
+
+            def list_page(client: Client, request: Any = request) -> Any:
+                return client.list_triggers_async(name, request)
+
+            page = await self._body(access, "ListTriggers", list_page)
+            triggers.extend(t for t in page.body.get("triggers") or [] if isinstance(t, dict))
+            token = page.body.get("nextToken")
+            if not token:
+                return triggers
+
+    async def create_trigger(
+        self, access: FcAccess, name: str, trigger: dict[str, Any]
+    ) -> FcResult:
+        request = fc.CreateTriggerRequest(body=fc.CreateTriggerInput().from_map(trigger))
+        return await self._body(
+            access, "CreateTrigger", lambda c: c.create_trigger_async(name, request)
+        )
+
+    async def update_trigger(
+        self, access: FcAccess, name: str, trigger: str, body: dict[str, Any]
+    ) -> FcResult:
+        request = fc.UpdateTriggerRequest(body=fc.UpdateTriggerInput().from_map(body))
+        return await self._body(
+            access, "UpdateTrigger", lambda c: c.update_trigger_async(name, trigger, request)
+        )
+
+    async def delete_trigger(self, access: FcAccess, name: str, trigger: str) -> str | None:
+        response = await self._call(
+            access, "DeleteTrigger", lambda c: c.delete_trigger_async(name, trigger)
+        )
+        return request_id_of(response)
+
+    # -- async-invoke config -------------------------------------------------
+
+    async def get_async_invoke_config(
+        self, access: FcAccess, name: str, qualifier: str
+    ) -> dict[str, Any] | None:
+        request = fc.GetAsyncInvokeConfigRequest(qualifier=qualifier)
+        try:
+            result = await self._body(
+                access,
+                "GetAsyncInvokeConfig",
+                lambda c: c.get_async_invoke_config_async(name, request),
+            )
+        except FcNotFound:
+            return None
+        return result.body
+
+    async def put_async_invoke_config(
+        self, access: FcAccess, name: str, qualifier: str, body: dict[str, Any]
+    ) -> FcResult:
+        request = fc.PutAsyncInvokeConfigRequest(
+            qualifier=qualifier, body=fc.PutAsyncInvokeConfigInput().from_map(body)
+        )
+        return await self._body(
+            access,
+            "PutAsyncInvokeConfig",
+            lambda c: c.put_async_invoke_config_async(name, request),
+        )
+
+    async def delete_async_invoke_config(
+        self, access: FcAccess, name: str, qualifier: str
+    ) -> str | None:
+        request = fc.DeleteAsyncInvokeConfigRequest(qualifier=qualifier)
+        response = await self._call(
+            access,
+            "DeleteAsyncInvokeConfig",
+            lambda c: c.delete_async_invoke_config_async(name, request),
+        )
+        return request_id_of(response)
+
+    # -- provision and concurrency configs -------------------------------------
+
+    async def get_provision_config(
+        self, access: FcAccess, name: str, qualifier: str
+    ) -> dict[str, Any] | None:
+        request = fc.GetProvisionConfigRequest(qualifier=qualifier)
+        try:
+            result = await self._body(
+                access, "GetProvisionConfig", lambda c: c.get_provision_config_async(name, request)
+            )
+        except FcNotFound:
+            return None
+        return result.body
+
+    async def put_provision_config(
+        self, access: FcAccess, name: str, qualifier: str, body: dict[str, Any]
+    ) -> FcResult:
+        request = fc.PutProvisionConfigRequest(
+            qualifier=qualifier, body=fc.PutProvisionConfigInput().from_map(body)
+        )
+        return await self._body(
+            access, "PutProvisionConfig", lambda c: c.put_provision_config_async(name, request)
+        )
+
+    async def delete_provision_config(
+        self, access: FcAccess, name: str, qualifier: str | None = None
+    ) -> str | None:
+        request = fc.DeleteProvisionConfigRequest(qualifier=qualifier)
+        response = await self._call(
+            access,
+            "DeleteProvisionConfig",
+            lambda c: c.delete_provision_config_async(name, request),
+        )
+        return request_id_of(response)
+
+    async def get_concurrency_config(self, access: FcAccess, name: str) -> dict[str, Any] | None:
+        try:
+            result = await self._body(
+                access, "GetConcurrencyConfig", lambda c: c.get_concurrency_config_async(name)
+            )
+        except FcNotFound:
+            return None
+        return result.body
+
+    async def put_concurrency_config(
+        self, access: FcAccess, name: str, reserved_concurrency: int
+    ) -> FcResult:
+        body = fc.PutConcurrencyInput(reserved_concurrency=reserved_concurrency)
+        request = fc.PutConcurrencyConfigRequest(body=body)
+        return await self._body(
+            access,
+            "PutConcurrencyConfig",
+            lambda c: c.put_concurrency_config_async(name, request),
+        )
+
+    async def delete_concurrency_config(self, access: FcAccess, name: str) -> str | None:
+        response = await self._call(
+            access, "DeleteConcurrencyConfig", lambda c: c.delete_concurrency_config_async(name)
+        )
+        return request_id_of(response)
+
+    # -- custom domains ----------------------------------------------------------
+
+    async def list_custom_domains(self, access: FcAccess) -> list[dict[str, Any]]:
+        domains: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            request = fc.ListCustomDomainsRequest(limit=100, next_token=token)
+
+            def list_page(client: Client, request: Any = request) -> Any:
+                return client.list_custom_domains_async(request)
+
+            page = await self._body(access, "ListCustomDomains", list_page)
+            domains.extend(d for d in page.body.get("customDomains") or [] if isinstance(d, dict))
+            token = page.body.get("nextToken")
+            if not token:
+                return domains
+
+    async def get_custom_domain(self, access: FcAccess, domain: str) -> dict[str, Any] | None:
+        try:
+            result = await self._body(
+                access, "GetCustomDomain", lambda c: c.get_custom_domain_async(domain)
+            )
+        except FcNotFound:
+            return None
+        return result.body
+
+    async def create_custom_domain(self, access: FcAccess, body: dict[str, Any]) -> FcResult:
+        request = fc.CreateCustomDomainRequest(body=fc.CreateCustomDomainInput().from_map(body))
+        return await self._body(
+            access, "CreateCustomDomain", lambda c: c.create_custom_domain_async(request)
+        )
+
+    async def update_custom_domain(
+        self, access: FcAccess, domain: str, body: dict[str, Any]
+    ) -> FcResult:
+        request = fc.UpdateCustomDomainRequest(body=fc.UpdateCustomDomainInput().from_map(body))
+        return await self._body(
+            access,
+            "UpdateCustomDomain",
+            lambda c: c.update_custom_domain_async(domain, request),
+        )
+
+    async def delete_custom_domain(self, access: FcAccess, domain: str) -> str | None:
+        response = await self._call(
+            access, "DeleteCustomDomain", lambda c: c.delete_custom_domain_async(domain)
+        )
+        return request_id_of(response)

@@ -1,0 +1,1 @@
+"""Releases: versions published from a function's applied state, and aliases routing to them."""
