@@ -81,7 +81,8 @@ class TimerScheduler:
         self._woken.set()
 
     def schedule(self) -> list[dict[str, Any]]:
-        """What fires next, for the admin API."""
+        """What fires next, for the admin API (current even before the scheduler's next pass)."""
+        self._refresh(datetime.now(UTC))
         return [
             {
                 "functionName": t.function_name,
@@ -106,9 +107,7 @@ class TimerScheduler:
 
     def tick(self, now: datetime) -> float:
         """Fire what is due at ``now``; return the seconds until the next pass."""
-        if self._dirty:
-            self._dirty = False
-            self._reindex(now)
+        self._refresh(now)
         soonest = MAX_SLEEP_S
         for timer in list(self._timers.values()):
             if timer.due is not None and timer.due <= now:
@@ -116,6 +115,11 @@ class TimerScheduler:
             if timer.due is not None:
                 soonest = min(soonest, (timer.due - now).total_seconds())
         return max(0.0, soonest)
+
+    def _refresh(self, now: datetime) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._reindex(now)
 
     def _reindex(self, now: datetime) -> None:
         timers: dict[tuple[str, str], _Timer] = {}

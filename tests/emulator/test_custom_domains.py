@@ -96,7 +96,8 @@ def test_custom_domain_crud(fc: Client) -> None:
     assert created.protocol == "HTTP"
     assert created.account_id == "1234567890"
     assert created.api_version == "2023-03-30"
-    assert created.created_time and created.created_time == created.last_modified_time
+    assert created.created_time
+    assert created.created_time == created.last_modified_time
     assert created.subdomain_count == "0"
     assert created.waf_config.enable_waf is False
     route = created.route_config.routes[0]
@@ -257,7 +258,9 @@ def test_domain_errors_and_wildcard_domains(fc: Client, emulator: EmbeddedEmulat
 
 def test_route_to_a_qualifier(fc: Client, emulator: EmbeddedEmulator) -> None:
     create_function(fc, "rel", code=code_of(HTTP_ECHO_PY))
-    fc.publish_function_version("rel", m.PublishFunctionVersionRequest(body=m.PublishVersionInput()))
+    fc.publish_function_version(
+        "rel", m.PublishFunctionVersionRequest(body=m.PublishVersionInput())
+    )
     fc.create_alias(
         "rel", m.CreateAliasRequest(body=m.CreateAliasInput(alias_name="prod", version_id="1"))
     )
