@@ -25,7 +25,13 @@ change it here; the modules that act on it import it from here.
 - A request through a custom domain passes the domain's ``authConfig`` and then
   the HTTP trigger's own auth, so a route never opens a protected trigger.
 - Custom-domain route paths and rewrite rules match the path as sent
-  (percent-encoded), before decoding.
+  (percent-encoded), before decoding; a matching regex rule replaces the
+  whole path with its expanded replacement (``$1``... are the groups), and a
+  route's ``methods`` refuse other methods like an HTTP trigger does (400
+  ``MethodNotAllowed``).
+- ``CustomDomain`` echoes the optional configs as they were given (no
+  defaults filled in for ``authConfig``, ``wafConfig``, ...; ``protocol``
+  defaults to HTTP) and reports ``subdomainCount`` as ``"0"``.
 - ``GetCustomDomain`` never returns ``certConfig.privateKey`` (fcplane's rule:
   secrets stay out of responses).
 - ``AUTO_DOMAIN_SUFFIX``: ``domainName: auto`` becomes

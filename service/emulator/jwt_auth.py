@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import jwt
 
@@ -38,6 +38,8 @@ from service.emulator.fc_assumptions import JWT_FAILED
 TOKEN_POSITIONS = frozenset({"header", "query", "cookie", "form"})
 CLAIM_POSITIONS = frozenset({"header", "query", "cookie", "form"})
 _FORM = "application/x-www-form-urlencoded"
+_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+_COOKIE_SAFE = "".join(c for c in _PRINTABLE if c not in ' ";,\\')
 Pairs = list[tuple[str, str]]
 
 
@@ -286,12 +288,25 @@ def _claim_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
+def _header_safe(value: str) -> str:
+    """Header values stay printable ASCII: anything else (a newline in a claim, or
+    non-ASCII text) is percent-encoded as UTF-8, so a claim can never split a header."""
+    if all(" " <= c <= "~" for c in value) and "%" not in value:
+        return value
+    return quote(value, safe=_PRINTABLE)
+
+
 def _pass_claims(cfg: JwtConfig, claims: dict[str, Any], parts: HttpParts) -> None:
     for mapping in cfg.claim_pass_by:
         if mapping.claim not in claims:
             continue
         value = _claim_text(claims[mapping.claim])
         name = mapping.parameter
+        if mapping.position == "header":
+            value = _header_safe(value)
+        elif mapping.position == "cookie":
+            value = quote(value, safe=_COOKIE_SAFE)  # never a second cookie from a ';'
+
         if mapping.position == "header":
             parts.headers = [(k, v) for k, v in parts.headers if k.lower() != name.lower()]
             parts.headers.append((name.lower(), value))
