@@ -149,15 +149,10 @@ async def serve_domain(
     path = incoming.raw_path.split("?", 1)[0] or "/"
     route, rewritten = resolve_route(domain, incoming.request.method, path)
     await before(str(route["functionName"]))
-    parts = incoming.parts(rewritten)
-    domain_parts = incoming.parts(path)
-    check_auth(emu, incoming, domain_auth(domain.get("authConfig")), domain_parts)
-    # Claims the domain passed on reach the function like the request's own.
-    parts.headers, parts.query, parts.body = (
-        domain_parts.headers,
-        domain_parts.query,
-        domain_parts.body,
-    )
+    parts = incoming.parts(path)
+    # The domain's auth sees the path as requested; claims it passes on reach the function.
+    check_auth(emu, incoming, domain_auth(domain.get("authConfig")), parts)
+    parts.path = rewritten
     function_name = str(route["functionName"])
     trigger_name, trigger = _http_trigger_for(
         emu, function_name, str(route.get("qualifier") or "LATEST")
