@@ -9,6 +9,7 @@ A function's role credentials never open it.
 - ``GET  /_emulator/logs?functionName=&requestId=&limit=``
 - ``GET  /_emulator/metrics?functionName=``
 - ``GET  /_emulator/instances``
+- ``GET  /_emulator/timers`` (enabled timer triggers and when each fires next)
 - ``GET|POST|DELETE /_emulator/faults``, ``DELETE /_emulator/faults/<id>``
 - ``POST /_emulator/reset`` ``{"faults", "metrics", "logs", "state"}`` (booleans)
 """
@@ -101,6 +102,8 @@ async def handle_admin(
         return _json(
             {"instances": [asdict(i) for i in emu.runtime.instances(query.get("functionName"))]}
         )
+    if route == "timers" and method == "GET":
+        return _json({"timers": emu.timers.schedule() if emu.timers else []})
     if route == "faults":
         if method == "GET":
             return _json({"faults": [r.to_dict() for r in emu.faults.rules()]})
@@ -143,6 +146,7 @@ async def _reset(emu: Emulator, opts: Any) -> Response:
             task.cancel()
         emu.async_tasks.clear()
         emu.store.wipe()
+        emu.triggers_changed()
         for name in names:
             await emu.runtime.drop_function(name)
         done["state"] = True

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from service.emulator import admin, http_trigger, routes
+from service.emulator import admin, domain_routing, http_trigger, routes
 from service.emulator.catalog import PROVISION
 from service.emulator.context import Call, Emulator, new_request_id
 from service.emulator.errors import FCError, error_response
@@ -34,6 +34,8 @@ from service.emulator.runtime.contract import (
 )
 from service.emulator.settings import EmulatorSettings
 from service.emulator.signature import verify
+from service.emulator.store import Doc
+from service.emulator.timers import TimerScheduler
 
 log = logging.getLogger(__name__)
 _ = routes  # importing the package registers every API route
@@ -112,6 +114,8 @@ class EmulatorApp:
         if self._given_runtime is None:
             self.emu.runtime = load_runtime(self.settings)
         fail_orphaned_tasks(self.emu)
+        self.emu.timers = TimerScheduler(self.emu)
+        self.emu.timers.start()
         for name, qualifier, doc in self.emu.store.list(PROVISION):
             try:
                 await apply_provision(self.emu, name, qualifier, int(doc["target"]))
@@ -119,6 +123,8 @@ class EmulatorApp:
                 log.exception("could not restore provisioned instances of %s/%s", name, qualifier)
 
     async def shutdown(self) -> None:
+        if self.emu.timers is not None:
+            await self.emu.timers.stop()
         tasks = list(self.emu.async_tasks.values())
         for task in tasks:
             task.cancel()
@@ -162,12 +168,21 @@ class EmulatorApp:
             headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
+            domain = domain_routing.find_domain(self.emu, headers.get("host", ""))
+            if domain is not None:
+                incoming = http_trigger.Incoming(
+                    request, headers, raw_path, raw_query, body, request_id
+                )
+                return await self._domain(incoming, domain)
             if raw_path.startswith(admin.PREFIX):
                 admin.authorize(self.settings, request.method, raw_path, raw_query, headers, body)
                 query = dict(parse_qsl(raw_query, keep_blank_values=True))
                 return await admin.handle_admin(self.emu, request.method, raw_path, query, body)
             if raw_path.startswith(http_trigger.PREFIX):
-                return await self._trigger(request, headers, raw_path, raw_query, body, request_id)
+                incoming = http_trigger.Incoming(
+                    request, headers, raw_path, raw_query, body, request_id
+                )
+                return await self._trigger(incoming)
             code = _CODE_RE.match(raw_path)
             if code and request.method == "GET":
                 return self._code(code.group(1))
@@ -232,32 +247,22 @@ class EmulatorApp:
         await self._faults(route.action, function_name)
         return await route.handler(call)
 
-    async def _trigger(
-        self,
-        request: Request,
-        headers: dict[str, str],
-        raw_path: str,
-        raw_query: str,
-        body: bytes,
-        request_id: str,
-    ) -> Response:
+    async def _trigger(self, incoming: http_trigger.Incoming) -> Response:
         try:
-            fn, trigger, sub_path = http_trigger.split_trigger_path(raw_path)
+            fn, trigger, sub_path = http_trigger.split_trigger_path(incoming.raw_path)
             await self._faults(http_trigger.ACTION, fn)
-            return await http_trigger.serve_trigger(
-                self.emu,
-                request,
-                headers,
-                raw_path,
-                raw_query,
-                body,
-                request_id,
-                fn,
-                trigger,
-                sub_path,
-            )
+            return await http_trigger.serve_trigger(self.emu, incoming, fn, trigger, sub_path)
         except FCError as err:
-            return http_trigger.trigger_error(err, request_id)
+            return http_trigger.trigger_error(err, incoming.request_id)
+
+    async def _domain(self, incoming: http_trigger.Incoming, domain: Doc) -> Response:
+        async def faults(function_name: str) -> None:
+            await self._faults(http_trigger.ACTION, function_name)
+
+        try:
+            return await domain_routing.serve_domain(self.emu, incoming, domain, faults)
+        except FCError as err:
+            return http_trigger.trigger_error(err, incoming.request_id)
 
     def _code(self, sha256: str) -> Response:
         try:

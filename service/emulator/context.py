@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,6 +19,9 @@ from service.emulator.observability import FunctionLogs, LogEntry, Metrics
 from service.emulator.runtime.contract import FunctionSpec, InvokeResult, Runtime, Throttled
 from service.emulator.settings import EmulatorSettings
 from service.emulator.store import Store
+
+if TYPE_CHECKING:
+    from service.emulator.timers import TimerScheduler
 
 API_VERSION = "2023-03-30"
 
@@ -38,6 +41,12 @@ class Emulator:
         self.logs = FunctionLogs()
         self.faults = Faults()
         self.async_tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self.timers: TimerScheduler | None = None  # started with the app (timers.py)
+
+    def triggers_changed(self) -> None:
+        """Call after any trigger change: timers pick it up at once."""
+        if self.timers is not None:
+            self.timers.wake()
 
     @property
     def auth_enabled(self) -> bool:
@@ -56,8 +65,13 @@ class Emulator:
         spec: FunctionSpec,
         request_id: str,
         run: Callable[[], Awaitable[InvokeResult]],
+        *,
+        trigger_name: str | None = None,
     ) -> InvokeResult:
-        """Run one invocation, recording metrics and logs; Throttled becomes a 429."""
+        """Run one invocation, recording metrics and logs; Throttled becomes a 429.
+
+        ``trigger_name`` names the trigger that caused it (HTTP or timer), for the logs.
+        """
         try:
             result = await run()
         except Throttled as exc:
@@ -78,6 +92,7 @@ class Emulator:
                 duration_ms=result.duration_ms,
                 instance_id=result.instance_id,
                 log=result.log.decode("utf-8", "replace"),
+                trigger_name=trigger_name,
             )
         )
         return result

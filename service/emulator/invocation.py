@@ -172,3 +172,54 @@ def fail_orphaned_tasks(emu: Emulator) -> None:
                 taskErrorMessage="the emulator restarted while the task was running",
                 event=_event("Failed", "emulator restarted"),
             )
+
+
+def invoke_in_background(
+    emu: Emulator, name: str, qualifier: str, payload: bytes, *, trigger_name: str
+) -> str:
+    """An asynchronous invocation an event source makes (a timer): retried as async invocations
+    are, recorded in the logs under ``trigger_name``, but without an async-task record.
+
+    Returns the first attempt's request id; FCError if the qualifier cannot be resolved.
+    """
+    target = catalog.resolve(emu, name, qualifier)
+    spec = catalog.build_spec(emu, target)
+    request_id = new_request_id()
+    cfg = async_config(emu, target.name, target.qualifier)
+    retries = int(cfg.get("maxAsyncRetryAttempts", DEFAULT_ASYNC_RETRIES))
+    task = asyncio.create_task(_run_event(emu, spec, request_id, payload, retries, trigger_name))
+    # Registered with the async tasks so that shutdown and reset stop it too.
+    key = (target.name, f"{trigger_name}:{request_id}")
+    emu.async_tasks[key] = task
+    task.add_done_callback(lambda _t: emu.async_tasks.pop(key, None))
+    return request_id
+
+
+async def _run_event(
+    emu: Emulator,
+    spec: FunctionSpec,
+    first_request_id: str,
+    payload: bytes,
+    retries: int,
+    trigger_name: str,
+) -> None:
+    for attempt in range(retries + 1):
+        rid = first_request_id if attempt == 0 else new_request_id()
+        request = InvokeRequest(rid, payload)
+        try:
+            result = await emu.execute(
+                spec,
+                rid,
+                lambda: emu.runtime.invoke(spec, request),  # noqa: B023 - awaited at once
+                trigger_name=trigger_name,
+            )
+            if result.error_type is None:
+                return
+        except FCError as exc:
+            log.warning("%s invocation of %s failed: %s", trigger_name, spec.name, exc.message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the runtime failed; the emulator keeps going
+            log.exception("%s invocation of %s failed in the runtime", trigger_name, spec.name)
+        if attempt < retries:
+            await asyncio.sleep(min(emu.settings.max_async_retry_backoff_s, 0.2 * 2**attempt))

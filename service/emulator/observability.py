@@ -89,6 +89,7 @@ class LogEntry:
     duration_ms: float
     instance_id: str
     log: str
+    trigger_name: str | None = None  # the HTTP or timer trigger that caused the invocation
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +102,7 @@ class LogEntry:
             "durationMs": self.duration_ms,
             "instanceId": self.instance_id,
             "log": self.log,
+            "triggerName": self.trigger_name,
         }
 
 

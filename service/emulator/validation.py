@@ -300,22 +300,3 @@ def check_tags(tags: list[Any]) -> dict[str, str]:
     if len(found) > MAX_TAGS:
         raise invalid(f"{len(found)} tags given: a resource can have at most {MAX_TAGS} tags")
     return found
-
-
-def check_trigger_config(trigger_type: str, raw: str) -> dict[str, Any]:
-    try:
-        cfg = json.loads(raw) if raw else {}
-    except ValueError as exc:
-        raise invalid(f"triggerConfig is not valid JSON: {exc}") from None
-    if not isinstance(cfg, dict):
-        raise invalid("triggerConfig must be a JSON object (as a string)")
-    if trigger_type == "http":
-        auth = cfg.get("authType", "function")
-        if auth not in ("anonymous", "function"):
-            raise invalid(
-                f"authType {auth!r} is not supported by the emulator: anonymous or function"
-            )
-        methods = cfg.get("methods", ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"])
-        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
-            raise invalid("triggerConfig.methods must be a list of HTTP methods")
-    return cfg

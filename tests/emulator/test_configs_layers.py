@@ -7,6 +7,7 @@ deleted provision config can be seen to release its instances.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from service.emulator.checksum import code_checksum
 from service.emulator.server import EmbeddedEmulator
 from tests.emulator.conftest import (
+    SLEEP_PY,
     admin,
     b64,
     code_of,
@@ -64,6 +66,7 @@ def test_provision_config(fc: Client, emulator: EmbeddedEmulator) -> None:
     assert all(i.instance_id.startswith("c-") for i in listed_instances)
     assert {i.qualifier for i in listed_instances} == {"LATEST"}
     assert all(i.status == "Running" and i.created_time_ms > 0 for i in listed_instances)
+    assert {i.resource_type for i in listed_instances} == {"Provisioned"}
     # a request is served warm by a provisioned instance
     response = invoke(fc, "p", b"warm")
     assert response.headers["x-fc-instance-id"] in {i["instance_id"] for i in running}
@@ -81,6 +84,26 @@ def test_provision_config(fc: Client, emulator: EmbeddedEmulator) -> None:
             "p", m.PutProvisionConfigRequest(body=m.PutProvisionConfigInput(target=10001))
         )
     assert exc.value.code == "InvalidArgument"
+
+
+def test_list_instances_tells_provisioned_from_on_demand(fc: Client) -> None:
+    create_function(fc, "mixed", code=code_of(SLEEP_PY))
+    fc.put_provision_config(
+        "mixed", m.PutProvisionConfigRequest(body=m.PutProvisionConfigInput(target=1))
+    )
+
+    def kinds() -> list[str]:
+        found = fc.list_instances("mixed", m.ListInstancesRequest()).body.instances
+        return sorted(i.resource_type for i in found)
+
+    assert kinds() == ["Provisioned"]
+    # two requests at once: the provisioned instance serves one, an on-demand one the other
+    with ThreadPoolExecutor(2) as pool:
+        calls = [pool.submit(invoke, fc, "mixed", b"1.5") for _ in range(2)]
+        wait_for("an on-demand instance beside the provisioned one", lambda: len(kinds()) == 2)
+        assert kinds() == ["OnDemand", "Provisioned"]
+        assert [c.result().body.read() for c in calls] == [b"done", b"done"]
+    wait_for("the idle on-demand instance to be reaped", lambda: kinds() == ["Provisioned"])
 
 
 def test_concurrency_config(fc: Client) -> None:

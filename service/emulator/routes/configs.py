@@ -12,6 +12,7 @@ from service.emulator import catalog
 from service.emulator.catalog import CONCURRENCY, FUNCTION, PROVISION
 from service.emulator.context import Call, Emulator, json_response, no_content, page_doc, paginate
 from service.emulator.errors import FCError, function_not_found, invalid
+from service.emulator.fc_assumptions import ON_DEMAND, PROVISIONED
 from service.emulator.router import API
 from service.emulator.store import Doc
 from service.emulator.validation import CONCURRENCY_FIELDS, PROVISION_FIELDS, parse_body
@@ -208,7 +209,7 @@ async def list_instances(call: Call) -> Response:
             "versionId": i.version_id or "0",
             "status": "Running",
             "createdTimeMs": int(i.started_at * 1000),
-            "resourceType": "OnDemand",
+            "resourceType": PROVISIONED if i.provisioned else ON_DEMAND,
         }
         for i in emu.runtime.instances(name)
         if (not qualifier or i.qualifier == qualifier)

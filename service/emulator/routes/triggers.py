@@ -13,11 +13,11 @@ from service.emulator.context import Call, json_response, no_content, page_doc, 
 from service.emulator.errors import conflict, invalid, not_found
 from service.emulator.router import API
 from service.emulator.store import Doc
+from service.emulator.trigger_config import check_trigger_config
 from service.emulator.validation import (
     TRIGGER_FIELDS,
     UPDATE_TRIGGER_FIELDS,
     check_name,
-    check_trigger_config,
     parse_body,
 )
 
@@ -88,6 +88,7 @@ async def create_trigger(call: Call) -> Response:
         }
         if not emu.store.insert(TRIGGER, fn, name, doc):
             raise conflict("TriggerAlreadyExists", f"trigger '{name}' already exists.")
+    emu.triggers_changed()
     return json_response(render_trigger(call, fn, name, doc), call.request_id)
 
 
@@ -117,6 +118,7 @@ async def update_trigger(call: Call) -> Response:
         doc.update(body)
         doc["lastModifiedTime"] = catalog.now_iso()
         emu.store.put(TRIGGER, fn, name, doc)
+    emu.triggers_changed()
     return json_response(render_trigger(call, fn, name, doc), call.request_id)
 
 
@@ -129,6 +131,7 @@ async def delete_trigger(call: Call) -> Response:
         catalog.get_function(emu, fn)
         get_trigger(call, fn, name)
         emu.store.delete(TRIGGER, fn, name)
+    emu.triggers_changed()
     return no_content(call.request_id)
 
 

@@ -111,6 +111,7 @@ class InstanceInfo:
     started_at: float
     last_used_at: float
     interpreter: str  # e.g. "local python 3.11.7 (/usr/bin/python3)" — honest about what runs
+    provisioned: bool = False  # kept by a provision config (else started on demand)
 
 
 class Throttled(Exception):

@@ -69,6 +69,14 @@ class _Pool:
     instances: list[Instance] = field(default_factory=list)
     provisioned: int = 0
     retired: bool = False
+    started_to_provision: set[str] = field(default_factory=set)  # instance ids
+
+    def provisioned_ids(self) -> set[str]:
+        """The instances that keep the provision target: those started for it first, then the
+        oldest others, never more than the target (the rest serve on demand)."""
+        live = [i for i in self.instances if not i.dead]
+        live.sort(key=lambda i: (i.instance_id not in self.started_to_provision, i.started_at))
+        return {i.instance_id for i in live[: self.provisioned]}
 
 
 class ProcessRuntime:
@@ -120,6 +128,8 @@ class ProcessRuntime:
         await self._fill(pool)
 
     def instances(self, function_name: str | None = None) -> list[InstanceInfo]:
+        pools = [p for p in self._pools.values() if function_name in (None, p.spec.name)]
+        provisioned = {i for pool in pools for i in pool.provisioned_ids()}
         return [
             InstanceInfo(
                 instance_id=inst.instance_id,
@@ -131,9 +141,9 @@ class ProcessRuntime:
                 started_at=inst.started_at,
                 last_used_at=inst.last_used_at,
                 interpreter=inst.interpreter,
+                provisioned=inst.instance_id in provisioned,
             )
-            for pool in self._pools.values()
-            if function_name is None or pool.spec.name == function_name
+            for pool in pools
             for inst in pool.instances
             if not inst.dead
         ]
@@ -306,7 +316,9 @@ class ProcessRuntime:
             except Throttled as exc:
                 log.warning("provisioning %s stopped short: %s", pool.spec.name, exc)
                 break
-            starting.append(self._start_instance(pool))
+            inst = self._start_instance(pool)
+            pool.started_to_provision.add(inst.instance_id)
+            starting.append(inst)
         for inst, outcome in zip(
             starting,
             await asyncio.gather(*(i.ready for i in starting if i.ready), return_exceptions=True),
@@ -326,6 +338,7 @@ class ProcessRuntime:
         """Take an instance out of its pool and stop it (preStop first) in the background."""
         with contextlib.suppress(ValueError):
             pool.instances.remove(inst)
+        pool.started_to_provision.discard(inst.instance_id)
         task = asyncio.get_running_loop().create_task(self._stop(inst))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
