@@ -78,6 +78,10 @@ class FcPush:
             raise
         if readback is None:
             raise FcServerError(f"GetFunction: '{self.name}' is gone right after the deploy")
+        self.deployment.fc_request_ids = [
+            *self.deployment.fc_request_ids,
+            *([readback.request_id] if readback.request_id else []),
+        ]
         return readback
 
     def _accepted(self, action: str, *request_ids: str | None) -> None:

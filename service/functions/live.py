@@ -28,6 +28,7 @@ class Live:
     state: dict[str, Any]
     arn: str | None
     domain: dict[str, Any] | None
+    request_id: str | None = None  # GetFunction's
 
 
 def qualifiers(key: str, states: Iterable[Mapping[str, Any] | None]) -> list[str]:
@@ -85,7 +86,9 @@ class LiveReader:
             if value is not None:
                 parts[key] = value
         arn = function.body.get("functionArn")
-        return Live(live_state(function.body, parts), str(arn) if arn else None, domain)
+        return Live(
+            live_state(function.body, parts), str(arn) if arn else None, domain, function.request_id
+        )
 
     async def _first(self, get: Any, qualifiers: list[str]) -> dict[str, Any] | None:
         """The config under the first qualifier that has one, with that qualifier."""
