@@ -41,7 +41,6 @@ from service.deploys.recorder import (
     add_deployment,
     plan_changes,
     record_failed,
-    record_refused,
     record_seen_drift,
     record_succeeded,
     refuse,
@@ -255,9 +254,7 @@ class DeployEngine:
             overwritten_changes=[c.as_dict() for c in outcome.overwritten],
         )
         if outcome.action == "refuse":
-            refuse(deployment, plan.conflict_code, outcome.reason, plan.as_dict())
-            await record_refused(self.db, deployment, plan, prepared.live)
-            raise DeployConflict(plan, outcome.reason, deployment.id, prepared.loaded.retry_after)
+            raise await self._refuse(deployment, prepared, outcome.reason)
         assert outcome.target is not None
         await self._claim(deployment, prepared)
         started = time.monotonic()
@@ -276,6 +273,34 @@ class DeployEngine:
             self.db, deployment, new_state, started, sha=sha, adopted=outcome.action == "adopt"
         )
         return deployment, revision
+
+    async def _refuse(
+        self, deployment: Deployment, prepared: Prepared, reason: str
+    ) -> DeployConflict:
+        """Record the refusal, with the drift the plan saw — unless another deploy got in
+        between the load and the read of FC: then what looked like drift is that deploy's
+        push, and the refusal is a lost race (``revision_conflict`` with its change)."""
+        plan = prepared.plan
+        async with self.db.write() as session:
+            await add_deployment(session, deployment)
+            function = await FunctionRepository(session).get_for_update(deployment.function_id)
+            if function is None:
+                raise not_managed(plan.function)
+            moved = function.head_revision != plan.head_revision or (
+                function.claim_held() and function.deploying_id != plan.deploying
+            )
+            if moved:
+                return await self._lost_race(session, deployment, prepared, function)
+            refuse(deployment, plan.conflict_code, reason, plan.as_dict())
+            await record_seen_drift(session, function, plan, prepared.live)
+            await emit_deployment(
+                session,
+                EventType.DEPLOY_CONFLICT,
+                plan.function,
+                deployment,
+                **plan_changes(deployment.plan or {}),
+            )
+        return DeployConflict(plan, reason, deployment.id, prepared.loaded.retry_after)
 
     async def _claim(self, deployment: Deployment, prepared: Prepared) -> None:
         plan = prepared.plan

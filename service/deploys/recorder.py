@@ -67,26 +67,6 @@ def refuse(deployment: Deployment, code: str, reason: str, shown: dict[str, Any]
     deployment.error = {"code": code, "status": 409, "detail": reason}
 
 
-async def record_refused(
-    db: Database,
-    deployment: Deployment,
-    plan: Plan,
-    live: dict[str, Any] | None,
-) -> None:
-    async with db.write() as session:
-        await add_deployment(session, deployment)
-        function = await FunctionRepository(session).get_for_update(deployment.function_id)
-        if function is not None:
-            await record_seen_drift(session, function, plan, live)
-        await emit_deployment(
-            session,
-            EventType.DEPLOY_CONFLICT,
-            plan.function,
-            deployment,
-            **plan_changes(deployment.plan or {}),
-        )
-
-
 async def record_failed(
     db: Database,
     deployment: Deployment,

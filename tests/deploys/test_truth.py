@@ -102,6 +102,26 @@ async def test_a_deploy_during_another_ones_push_is_told_what_it_pushes(
     assert await _drift_events(client, "slow") == []
 
 
+async def test_a_deploy_that_read_fc_after_another_ones_push_is_not_told_it_is_drift(
+    client: httpx.AsyncClient, fc: Client, fc_account: str, emulator: EmbeddedEmulator
+) -> None:
+    # The slow deploy loads the function before the other one claims it, and reads
+    # FC after the other one pushed: FC differs from the applied state it loaded,
+    # but that is the other deploy's change, not drift.
+    await first_deploy(client, "late")
+    inject(emulator, action="GetFunction", latencyMs=1500, count=1)
+    slow = asyncio.create_task(deploy(client, "late", {**BASE_CONFIG, "timeout": 50}, base=1))
+    await asyncio.sleep(0.5)  # the slow one waits for FC now
+    fast = await deploy(client, "late", {**BASE_CONFIG, "timeout": 60}, base=1)
+    assert fast.status_code == 201, fast.text
+    refused = await slow
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["code"] == "revision_conflict", problem
+    assert {"path": "/timeout", "base": 3, "value": 60} in problem["plan"]["remote_changes"]
+    assert await _drift_events(client, "late") == []
+
+
 # -- point 4: drift seen anywhere is recorded -----------------------------------
 
 
