@@ -16,8 +16,50 @@ STRATEGY_DESCRIPTION = (
 )
 
 
+EXAMPLE_RESOURCE: dict[str, Any] = {
+    "runtime": "python3.10",
+    "handler": "index.handler",
+    "memorySize": 512,
+    "timeout": 10,
+    "environmentVariables": {"STAGE": "prod"},
+    "triggers": [
+        {
+            "triggerName": "http_t",
+            "triggerType": "http",
+            "triggerConfig": {"authType": "anonymous", "methods": ["GET", "POST"]},
+        },
+        {
+            "triggerName": "nightly",
+            "triggerType": "timer",
+            "triggerConfig": {"cronExpression": "0 0 2 * * *", "enable": True, "payload": "{}"},
+        },
+    ],
+    "asyncInvokeConfig": {"maxAsyncRetryAttempts": 1, "maxAsyncEventAgeInSeconds": 3600},
+    "concurrencyConfig": {"reservedConcurrency": 10},
+    "customDomain": {
+        "domainName": "api.example.com",
+        "protocol": "HTTP",
+        "route": {"path": "/hello/*", "methods": ["GET"]},
+    },
+}
+
+
 class DeployRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "base_revision": 3,
+                    "code_sha256": "9f86d081884c7d659a2feaa0c55ad015"
+                    "a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "config": EXAMPLE_RESOURCE,
+                    "strategy": "fail",
+                    "message": "raise the timeout",
+                }
+            ]
+        },
+    )
 
     config: FunctionConfig = Field(
         default_factory=FunctionConfig,

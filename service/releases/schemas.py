@@ -32,7 +32,19 @@ class VersionOut(BaseModel):
 class AliasPut(BaseModel):
     """The alias's full routing (not a patch), on top of its revision `base_revision`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "version_id": "3",
+                    "additional_version_weight": {"4": 0.1},
+                    "description": "10% canary of version 4",
+                    "base_revision": 2,
+                }
+            ]
+        },
+    )
 
     version_id: VersionId
     additional_version_weight: dict[VersionId, Annotated[float, Field(gt=0, le=1)]] = Field(

@@ -135,6 +135,18 @@ async def test_console_edits_to_each_sub_resource_are_drift_field_by_field(
             body=fc_models.PutConcurrencyInput(reserved_concurrency=7)
         ),
     )
+    fc.put_provision_config(
+        "edited",
+        fc_models.PutProvisionConfigRequest(body=fc_models.PutProvisionConfigInput(target=2)),
+    )
+    domain = fc.get_custom_domain("hello.example.com").body
+    domain.route_config.routes[0].methods = ["GET", "POST"]
+    fc.update_custom_domain(
+        "hello.example.com",
+        fc_models.UpdateCustomDomainRequest(
+            body=fc_models.UpdateCustomDomainInput(route_config=domain.route_config)
+        ),
+    )
     fc.create_trigger(
         "edited",
         fc_models.CreateTriggerRequest(
@@ -155,6 +167,12 @@ async def test_console_edits_to_each_sub_resource_are_drift_field_by_field(
         "value": 3,
     }
     assert paths["/concurrencyConfig/reservedConcurrency"]["value"] == 7
+    assert paths["/provisionConfig/target"] == {
+        "path": "/provisionConfig/target",
+        "base": 1,
+        "value": 2,
+    }
+    assert paths["/customDomain/route/methods"]["value"] == ["GET", "POST"]
     assert paths["/triggers/console_t"]["base"] is None
     # The next deploy sees the same and refuses, field by field.
     refused = await deploy(client, "edited", {**FULL, "timeout": 9}, base=1)
@@ -171,6 +189,8 @@ async def test_console_edits_to_each_sub_resource_are_drift_field_by_field(
     assert config["timeout"] == 9
     assert {t["triggerName"] for t in config["triggers"]} == {"http_t", "timer_t", "console_t"}
     assert config["concurrencyConfig"] == {"reservedConcurrency": 7}
+    assert config["provisionConfig"]["target"] == 2
+    assert config["customDomain"]["route"]["methods"] == ["GET", "POST"]
     assert set(_triggers(fc, "edited")) == {"http_t", "timer_t", "console_t"}
 
 
