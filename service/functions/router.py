@@ -9,9 +9,15 @@ from service.functions.schemas import DiffOut, FunctionCreate, FunctionOut, Revi
 from service.functions.service import FunctionService
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
+from service.kit.strict_query import StrictQueryRoute
 from service.state import app_state
 
-router = APIRouter(prefix="/v1/functions", tags=["functions"], responses=problems(401, 403, 422))
+router = APIRouter(
+    route_class=StrictQueryRoute,
+    prefix="/v1/functions",
+    tags=["functions"],
+    responses=problems(401, 403, 422),
+)
 
 NamePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")]
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
