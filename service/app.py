@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from arq.connections import ArqRedis
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,7 +37,6 @@ from service.kit.errors import install_error_handlers
 from service.kit.migrations import current_revisions, heads
 from service.kit.openapi import install_problem_schema
 from service.kit.settings import Settings
-from service.kit.strict_query import reject_unknown_query_params
 from service.packages.router import router as packages_router
 from service.releases.router import router as releases_router
 from service.state import AppState
@@ -150,7 +149,9 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
         version=service.__version__,
         summary="Deployment control plane for Alibaba Cloud Function Compute 3.0.",
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query_params)],
+        # FastAPI's OpenTelemetry bridge looks its providers up on every request;
+        # fcplane does not use it.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     install_problem_schema(app)

@@ -49,6 +49,17 @@ def test_routers_never_open_a_database_block() -> None:
     assert offenders == []
 
 
+def test_every_router_refuses_unknown_query_parameters() -> None:
+    offenders = [
+        str(p.relative_to(SERVICE))
+        for p in FCPLANE
+        if p.name == "router.py"
+        and "APIRouter(" in p.read_text()
+        and "route_class=StrictQueryRoute" not in p.read_text()
+    ]
+    assert offenders == []
+
+
 def test_statements_and_row_locks_live_in_repositories() -> None:
     allowed = {"repository.py"}
     offenders = [

@@ -9,9 +9,15 @@ from service.accounts.service import AccountService
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
+from service.kit.strict_query import StrictQueryRoute
 from service.state import app_state
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=problems(401, 403, 422))
+router = APIRouter(
+    route_class=StrictQueryRoute,
+    prefix="/v1/accounts",
+    tags=["accounts"],
+    responses=problems(401, 403, 422),
+)
 
 AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 

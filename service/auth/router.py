@@ -9,9 +9,15 @@ from service.auth.schemas import TokenCreate, TokenCreated, TokenOut
 from service.auth.service import TokenService
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
+from service.kit.strict_query import StrictQueryRoute
 from service.state import app_state
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=problems(401, 403, 422))
+router = APIRouter(
+    route_class=StrictQueryRoute,
+    prefix="/v1/tokens",
+    tags=["tokens"],
+    responses=problems(401, 403, 422),
+)
 
 
 async def _service(request: Request) -> TokenService:

@@ -10,10 +10,13 @@ from service.functions.schemas import DiffOut, FunctionCreate, FunctionOut, Revi
 from service.functions.service import FunctionService
 from service.kit.openapi import problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
+from service.kit.strict_query import StrictQueryRoute
 from service.models.function import FunctionRef
 from service.state import app_state
 
-router = APIRouter(tags=["functions"], responses=problems(401, 403, 422))
+router = APIRouter(
+    route_class=StrictQueryRoute, tags=["functions"], responses=problems(401, 403, 422)
+)
 
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

@@ -12,11 +12,12 @@ from service.jobs.schemas import JobCreate, JobOut, JobStatus
 from service.jobs.service import SUMMARY_REPORT, JobService
 from service.kit.openapi import problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
+from service.kit.strict_query import StrictQueryRoute
 from service.state import app_state
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["jobs"], responses=problems(401, 403, 422))
+router = APIRouter(route_class=StrictQueryRoute, tags=["jobs"], responses=problems(401, 403, 422))
 
 LOCUST_REPORT = "locust"
 # Reports are whole HTML documents (with scripts, for Locust's); sandboxing

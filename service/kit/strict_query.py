@@ -1,19 +1,23 @@
 """Reject query parameters an operation does not declare, as unknown JSON fields are.
 
 A typo such as `?limt=5` would otherwise be ignored silently and the client
-would get a default it did not ask for.
+would get a default it did not ask for. Routers are built with
+``route_class=StrictQueryRoute``: the check wraps each route's handler, which
+costs a set difference per request (a FastAPI dependency doing the same cost
+the solving of a whole dependency graph).
 """
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-# Computed once per route and kept on it (routes are not hashable, and a cache
-# keyed by id() could hand a new route a collected one's names).
-_ATTRIBUTE = "_fcplane_query_names"
+_Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -23,27 +27,25 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def _declared_names(route: APIRoute) -> frozenset[str]:
-    names: frozenset[str] | None = getattr(route, _ATTRIBUTE, None)
-    if names is None:
-        names = frozenset(_query_names(route.dependant))
-        setattr(route, _ATTRIBUTE, names)
-    return names
+class StrictQueryRoute(APIRoute):
+    def get_route_handler(self) -> _Handler:
+        handler = super().get_route_handler()
+        declared = frozenset(_query_names(self.dependant))
 
+        async def strict(request: Request) -> Response:
+            if request.scope.get("query_string"):
+                unknown = sorted(set(request.query_params.keys()) - declared)
+                if unknown:
+                    raise RequestValidationError(
+                        [
+                            {
+                                "loc": ("query", name),
+                                "msg": "unknown query parameter",
+                                "type": "extra_forbidden",
+                            }
+                            for name in unknown
+                        ]
+                    )
+            return await handler(request)
 
-async def reject_unknown_query_params(request: Request) -> None:
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.query_params:
-        return
-    unknown = sorted(set(request.query_params.keys()) - _declared_names(route))
-    if unknown:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", name),
-                    "msg": "unknown query parameter",
-                    "type": "extra_forbidden",
-                }
-                for name in unknown
-            ]
-        )
+        return strict

@@ -8,11 +8,15 @@ from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.codezip import ZipLimits
 from service.kit.errors import NotFound, PayloadTooLarge
 from service.kit.openapi import problems
+from service.kit.strict_query import StrictQueryRoute
 from service.packages.service import PackageService
 from service.state import app_state
 
 router = APIRouter(
-    prefix="/v1/code-packages", tags=["code packages"], responses=problems(401, 403, 422)
+    route_class=StrictQueryRoute,
+    prefix="/v1/code-packages",
+    tags=["code packages"],
+    responses=problems(401, 403, 422),
 )
 
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the zip.")]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
 from service.kit.openapi import problems
+from service.kit.strict_query import StrictQueryRoute
 from service.releases.schemas import (
     AliasBase,
     AliasOut,
@@ -19,7 +20,9 @@ from service.releases.schemas import (
 from service.releases.service import ReleaseService
 from service.state import app_state
 
-router = APIRouter(tags=["releases"], responses=problems(401, 403, 404, 422))
+router = APIRouter(
+    route_class=StrictQueryRoute, tags=["releases"], responses=problems(401, 403, 404, 422)
+)
 
 AliasName = Annotated[
     str,
