@@ -114,6 +114,36 @@ class FcClient:
             raise FcServerError(f"{action}: Function Compute's response could not be parsed")
         return FcResult(body=response.body.to_map(), request_id=request_id_of(response))
 
+    async def _optional(
+        self, access: FcAccess, action: str, call: Callable[[Client], Awaitable[Any]]
+    ) -> dict[str, Any] | None:
+        """The body of a read, or None when FC has no such thing (404)."""
+        try:
+            return (await self._body(access, action, call)).body
+        except FcNotFound:
+            return None
+
+    async def _listed(
+        self,
+        access: FcAccess,
+        action: str,
+        key: str,
+        page: Callable[[Client, str | None], Awaitable[Any]],
+    ) -> list[dict[str, Any]]:
+        """Every item of a paginated list call (``page(client, next_token)``)."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+
+            def call(client: Client, token: str | None = token) -> Awaitable[Any]:
+                return page(client, token)
+
+            result = await self._body(access, action, call)
+            items.extend(i for i in result.body.get(key) or [] if isinstance(i, dict))
+            token = result.body.get("nextToken")
+            if not token:
+                return items
+
     async def _call(
         self, access: FcAccess, action: str, call: Callable[[Client], Awaitable[T]]
     ) -> T:

@@ -77,19 +77,14 @@ class FcGateway(SubresourceCalls, ReleaseCalls, FcClient):
     async def list_functions(
         self, access: FcAccess, prefix: str | None = None
     ) -> list[dict[str, Any]]:
-        functions: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            request = fc.ListFunctionsRequest(limit=100, prefix=prefix, next_token=token)
-
-            def list_page(client: Client, request: Any = request) -> Any:
-                return client.list_functions_async(request)
-
-            page = await self._body(access, "ListFunctions", list_page)
-            functions.extend(page.body.get("functions") or [])
-            token = page.body.get("nextToken")
-            if not token:
-                return functions
+        return await self._listed(
+            access,
+            "ListFunctions",
+            "functions",
+            lambda c, token: c.list_functions_async(
+                fc.ListFunctionsRequest(limit=100, prefix=prefix, next_token=token)
+            ),
+        )
 
     # -- tags (FC's tag API; UpdateFunction carries none) ---------------------
 

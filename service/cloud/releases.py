@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from alibabacloud_fc20230330 import models as fc
-from alibabacloud_fc20230330.client import Client
 
 from service.cloud.access import FcAccess
 from service.cloud.client import FcClient, FcResult, request_id_of
-from service.cloud.errors import FcNotFound
 
 
 class ReleaseCalls(FcClient):
@@ -25,41 +23,27 @@ class ReleaseCalls(FcClient):
         )
 
     async def list_versions(self, access: FcAccess, name: str) -> list[dict[str, Any]]:
-        versions: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            request = fc.ListFunctionVersionsRequest(limit=100, next_token=token)
-
-            def list_page(client: Client, request: Any = request) -> Any:
-                return client.list_function_versions_async(name, request)
-
-            page = await self._body(access, "ListFunctionVersions", list_page)
-            versions.extend(v for v in page.body.get("versions") or [] if isinstance(v, dict))
-            token = page.body.get("nextToken")
-            if not token:
-                return versions
+        return await self._listed(
+            access,
+            "ListFunctionVersions",
+            "versions",
+            lambda c, token: c.list_function_versions_async(
+                name, fc.ListFunctionVersionsRequest(limit=100, next_token=token)
+            ),
+        )
 
     async def get_alias(self, access: FcAccess, name: str, alias: str) -> dict[str, Any] | None:
-        try:
-            result = await self._body(access, "GetAlias", lambda c: c.get_alias_async(name, alias))
-        except FcNotFound:
-            return None
-        return result.body
+        return await self._optional(access, "GetAlias", lambda c: c.get_alias_async(name, alias))
 
     async def list_aliases(self, access: FcAccess, name: str) -> list[dict[str, Any]]:
-        aliases: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            request = fc.ListAliasesRequest(limit=100, next_token=token)
-
-            def list_page(client: Client, request: Any = request) -> Any:
-                return client.list_aliases_async(name, request)
-
-            page = await self._body(access, "ListAliases", list_page)
-            aliases.extend(a for a in page.body.get("aliases") or [] if isinstance(a, dict))
-            token = page.body.get("nextToken")
-            if not token:
-                return aliases
+        return await self._listed(
+            access,
+            "ListAliases",
+            "aliases",
+            lambda c, token: c.list_aliases_async(
+                name, fc.ListAliasesRequest(limit=100, next_token=token)
+            ),
+        )
 
     async def create_alias(self, access: FcAccess, name: str, body: dict[str, Any]) -> FcResult:
         request = fc.CreateAliasRequest(body=fc.CreateAliasInput().from_map(body))

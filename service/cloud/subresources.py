@@ -10,30 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from alibabacloud_fc20230330 import models as fc
-from alibabacloud_fc20230330.client import Client
 
 from service.cloud.access import FcAccess
 from service.cloud.client import FcClient, FcResult, request_id_of
-from service.cloud.errors import FcNotFound
 
 
 class SubresourceCalls(FcClient):
     # -- triggers ------------------------------------------------------------
 
     async def list_triggers(self, access: FcAccess, name: str) -> list[dict[str, Any]]:
-        triggers: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            request = fc.ListTriggersRequest(limit=100, next_token=token)
-
-            def list_page(client: Client, request: Any = request) -> Any:
-                return client.list_triggers_async(name, request)
-
-            page = await self._body(access, "ListTriggers", list_page)
-            triggers.extend(t for t in page.body.get("triggers") or [] if isinstance(t, dict))
-            token = page.body.get("nextToken")
-            if not token:
-                return triggers
+        return await self._listed(
+            access,
+            "ListTriggers",
+            "triggers",
+            lambda c, token: c.list_triggers_async(
+                name, fc.ListTriggersRequest(limit=100, next_token=token)
+            ),
+        )
 
     async def create_trigger(
         self, access: FcAccess, name: str, trigger: dict[str, Any]
@@ -63,15 +56,9 @@ class SubresourceCalls(FcClient):
         self, access: FcAccess, name: str, qualifier: str
     ) -> dict[str, Any] | None:
         request = fc.GetAsyncInvokeConfigRequest(qualifier=qualifier)
-        try:
-            result = await self._body(
-                access,
-                "GetAsyncInvokeConfig",
-                lambda c: c.get_async_invoke_config_async(name, request),
-            )
-        except FcNotFound:
-            return None
-        return result.body
+        return await self._optional(
+            access, "GetAsyncInvokeConfig", lambda c: c.get_async_invoke_config_async(name, request)
+        )
 
     async def put_async_invoke_config(
         self, access: FcAccess, name: str, qualifier: str, body: dict[str, Any]
@@ -102,13 +89,9 @@ class SubresourceCalls(FcClient):
         self, access: FcAccess, name: str, qualifier: str
     ) -> dict[str, Any] | None:
         request = fc.GetProvisionConfigRequest(qualifier=qualifier)
-        try:
-            result = await self._body(
-                access, "GetProvisionConfig", lambda c: c.get_provision_config_async(name, request)
-            )
-        except FcNotFound:
-            return None
-        return result.body
+        return await self._optional(
+            access, "GetProvisionConfig", lambda c: c.get_provision_config_async(name, request)
+        )
 
     async def put_provision_config(
         self, access: FcAccess, name: str, qualifier: str, body: dict[str, Any]
@@ -132,13 +115,9 @@ class SubresourceCalls(FcClient):
         return request_id_of(response)
 
     async def get_concurrency_config(self, access: FcAccess, name: str) -> dict[str, Any] | None:
-        try:
-            result = await self._body(
-                access, "GetConcurrencyConfig", lambda c: c.get_concurrency_config_async(name)
-            )
-        except FcNotFound:
-            return None
-        return result.body
+        return await self._optional(
+            access, "GetConcurrencyConfig", lambda c: c.get_concurrency_config_async(name)
+        )
 
     async def put_concurrency_config(
         self, access: FcAccess, name: str, reserved_concurrency: int
@@ -160,28 +139,19 @@ class SubresourceCalls(FcClient):
     # -- custom domains ----------------------------------------------------------
 
     async def list_custom_domains(self, access: FcAccess) -> list[dict[str, Any]]:
-        domains: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            request = fc.ListCustomDomainsRequest(limit=100, next_token=token)
-
-            def list_page(client: Client, request: Any = request) -> Any:
-                return client.list_custom_domains_async(request)
-
-            page = await self._body(access, "ListCustomDomains", list_page)
-            domains.extend(d for d in page.body.get("customDomains") or [] if isinstance(d, dict))
-            token = page.body.get("nextToken")
-            if not token:
-                return domains
+        return await self._listed(
+            access,
+            "ListCustomDomains",
+            "customDomains",
+            lambda c, token: c.list_custom_domains_async(
+                fc.ListCustomDomainsRequest(limit=100, next_token=token)
+            ),
+        )
 
     async def get_custom_domain(self, access: FcAccess, domain: str) -> dict[str, Any] | None:
-        try:
-            result = await self._body(
-                access, "GetCustomDomain", lambda c: c.get_custom_domain_async(domain)
-            )
-        except FcNotFound:
-            return None
-        return result.body
+        return await self._optional(
+            access, "GetCustomDomain", lambda c: c.get_custom_domain_async(domain)
+        )
 
     async def create_custom_domain(self, access: FcAccess, body: dict[str, Any]) -> FcResult:
         request = fc.CreateCustomDomainRequest(body=fc.CreateCustomDomainInput().from_map(body))

@@ -41,6 +41,16 @@ async def _drift_events(client: httpx.AsyncClient, function: str) -> list[dict[s
     return items
 
 
+async def _expire_claim(app: FastAPI, name: str) -> None:
+    """Let a deploy's claim run out now, as the lease's time would."""
+    async with app.state.fcplane.db.write() as session:
+        await session.execute(
+            update(Function)
+            .where(Function.name == name)
+            .values(deploy_lease_until=utcnow() - timedelta(seconds=1))
+        )
+
+
 # -- point 3: a race loser is told what the winner did --------------------------
 
 
@@ -236,12 +246,7 @@ async def test_a_crashed_deploy_is_blamed_even_when_a_check_ran_while_it_held_th
     assert during["drifted"] is False
     assert await _drift_events(client, "crash") == []
     # The claim runs out (as time would make it): the change is the dead deploy's.
-    async with app.state.fcplane.db.write() as session:
-        await session.execute(
-            update(Function)
-            .where(Function.name == "crash")
-            .values(deploy_lease_until=utcnow() - timedelta(seconds=1))
-        )
+    await _expire_claim(app, "crash")
     after = (await client.post("/v1/accounts/local/functions/crash/drift-check")).json()
     assert after["drifted"] is True
     assert after["interrupted_deployment"] == doomed
@@ -277,12 +282,7 @@ async def test_a_drift_event_opened_before_a_crashed_deploy_is_attributed_to_it(
     doomed_task.cancel()
     await asyncio.gather(doomed_task, return_exceptions=True)
     doomed = (await client.get("/v1/accounts/local/functions/blame")).json()["deploying"]
-    async with app.state.fcplane.db.write() as session:
-        await session.execute(
-            update(Function)
-            .where(Function.name == "blame")
-            .values(deploy_lease_until=utcnow() - timedelta(seconds=1))
-        )
+    await _expire_claim(app, "blame")
     check = (await client.post("/v1/accounts/local/functions/blame/drift-check")).json()
     assert check["interrupted_deployment"] == doomed
     [event] = await _drift_events(client, "blame")
