@@ -40,6 +40,7 @@ from service.kit.settings import Settings
 from service.packages.router import router as packages_router
 from service.releases.router import router as releases_router
 from service.state import AppState
+from service.webhooks.catalog import document_events
 from service.webhooks.router import router as webhooks_router
 from service.webhooks.tasks import background_dispatcher
 
@@ -171,4 +172,5 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     app.include_router(releases_router)
     app.include_router(drift_router)
     app.include_router(jobs_router)
+    document_events(app)
     return app

@@ -72,6 +72,7 @@ def install_problem_schema(app: FastAPI) -> None:
             summary=app.summary,
             description=app.description,
             routes=app.routes,
+            webhooks=app.webhooks.routes,
         )
         schema["components"] = schema.get("components", {})
         schema["components"]["securitySchemes"] = {
@@ -103,6 +104,12 @@ def install_problem_schema(app: FastAPI) -> None:
                         response["content"] = {"application/problem+json": {"schema": ref}}
                         if int(status) in _TITLES:
                             response["description"] = _TITLES[int(status)]
+        for path_item in schema.get("webhooks", {}).values():
+            for operation in path_item.values():
+                # What fcplane expects back from a receiver, not what FastAPI would answer.
+                operation["responses"] = {
+                    "2XX": {"description": "Received. Any other answer (or none) is retried."}
+                }
         app.openapi_schema = schema
         return schema
 

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.emulator.server import EmbeddedEmulator
 from service.models import WebhookEvent
+from service.webhooks.catalog import EVENTS
+from service.webhooks.schemas import EventType
 from tests.deploys.conftest import BASE_CONFIG, deploy, first_deploy, sdk_update
 from tests.fc import ADMIN_HEADERS
 
@@ -71,3 +73,6 @@ async def test_outcomes_become_events_in_order(
     assert last.actor == "bootstrap"
     assert last.resource == f"/v1/deployments/{merged.json()['id']}"
     assert {"path": "/memorySize", "base": 512, "value": 1024} in last.payload["changes"]
+    # What the OpenAPI document promises a receiver is what it gets.
+    for event in events:
+        assert set(event.payload) == set(EVENTS[EventType(event.type)].data), event.type

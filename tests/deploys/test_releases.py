@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.models import WebhookEvent
+from service.webhooks.catalog import EVENTS
+from service.webhooks.schemas import EventType
 from tests.deploys.conftest import (
     BASE_CONFIG,
     deploy,
@@ -64,6 +66,7 @@ async def test_versions_are_published_from_the_applied_state_and_audited(
             )
         ).all()
     assert [p["version_id"] for p in published] == [v1, v2]
+    assert set(published[0]) == set(EVENTS[EventType.VERSION_PUBLISHED].data)  # as documented
 
 
 async def test_a_version_of_a_drifted_function_is_refused(
@@ -120,6 +123,7 @@ async def test_aliases_have_their_own_base_and_roll_back_in_one_call(
             )
         ).all()
     assert [u["revision"] for u in updates] == [1, 2, 3]
+    assert set(updates[0]) == set(EVENTS[EventType.ALIAS_UPDATED].data)  # as documented
 
 
 async def test_an_alias_changed_in_the_console_is_drift(

@@ -28,6 +28,8 @@ from service.jobs.tasks import ArqQueue, run_job
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.settings import Settings
+from service.webhooks.catalog import EVENTS
+from service.webhooks.schemas import EventType
 from service.worker import create_worker
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, unavailable
 from tests.deploys.conftest import first_deploy
@@ -113,6 +115,8 @@ async def test_burst_worker_runs_a_queued_job(
     assert (await api.get(f"/v1/jobs/{job['id']}/report")).status_code == 200
     [event] = await job_events(engine)
     assert event.payload["status"] == "succeeded"
+    # As documented in OpenAPI; `recommendation` is for eval jobs only.
+    assert set(event.payload) == set(EVENTS[EventType.JOB_FINISHED].data) - {"recommendation"}
 
 
 async def test_a_job_delivered_twice_runs_once(
