@@ -51,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AK, SK = "bench-ak", "bench-secret-0123456789"
 CONFIG = {"runtime": "python3.10", "handler": "index.handler", "memorySize": 512, "cpu": 0.35}
+# Every function lives in the one emulator account, registered as `local`.
+FUNCTIONS = "/v1/accounts/local/functions"
 KINDS = ("plan", "deploy", "drift-check", "list jobs", "list functions")
 BUCKET_S = 5
 
@@ -132,7 +134,7 @@ class Load:
             if kind == "plan":
                 config = {**CONFIG, "timeout": 3 + next(self.seq) % 300}
                 response = await self.api.post(
-                    f"/v1/functions/{name}/plan",
+                    f"{FUNCTIONS}/{name}/plan",
                     json={"config": config, "base_revision": base},
                     headers=auth,
                 )
@@ -140,12 +142,12 @@ class Load:
                 # A config no other deploy sends: every deploy is a change.
                 env = {"BENCH_SEQ": str(next(self.seq))}
                 response = await self.api.post(
-                    f"/v1/functions/{name}/deployments",
+                    f"{FUNCTIONS}/{name}/deployments",
                     json={"config": {**CONFIG, "environmentVariables": env}, "base_revision": base},
                     headers=auth,
                 )
             elif kind == "drift-check":
-                response = await self.api.post(f"/v1/functions/{name}/drift-check", headers=auth)
+                response = await self.api.post(f"{FUNCTIONS}/{name}/drift-check", headers=auth)
             elif kind == "list jobs":
                 response = await self.api.get("/v1/jobs", headers=auth)
             else:
@@ -231,10 +233,10 @@ async def prepare(api: httpx.AsyncClient, emu: str, args: argparse.Namespace) ->
     put.raise_for_status()
     for i in range(args.functions):
         name = f"pool-{i}"
-        (await api.post("/v1/functions", json={"name": name})).raise_for_status()
+        (await api.post(FUNCTIONS, json={"name": name})).raise_for_status()
         (
             await api.post(
-                f"/v1/functions/{name}/deployments",
+                f"{FUNCTIONS}/{name}/deployments",
                 json={"config": CONFIG, "code_sha256": sha, "base_revision": 0},
             )
         ).raise_for_status()

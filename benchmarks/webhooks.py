@@ -22,7 +22,7 @@
    delivery competes most with requests). Deploys alternate between two
    functions, one watched by 5 `deploy.succeeded` subscriptions (fast
    receiver), one by none, so both see the same machine; p50/p99 of the
-   POST /v1/functions/{name}/deployments round trip for each.
+   POST /v1/accounts/local/functions/{name}/deployments round trip for each.
 
     python benchmarks/webhooks.py [--database sqlite|postgresql|both] [--events 3000]
                                   [--deploys 150] [--part all|delivery|deploys]
@@ -65,6 +65,8 @@ from service.webhooks.schemas import EventType, WebhookCreate  # noqa: E402
 from service.webhooks.service import WebhookService  # noqa: E402
 from service.webhooks.transport import new_client  # noqa: E402
 
+# `fcplane serve` registers its embedded emulator as the default account `local`.
+FUNCTIONS = "/v1/accounts/local/functions"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RECEIVER = """
 import asyncio, os
@@ -289,9 +291,9 @@ async def deploy_latency(api: str, token: str, hook: str, deploys: int) -> dict[
             created.raise_for_status()
         head: dict[str, int] = {}
         for name in timings:
-            (await client.post("/v1/functions", json={"name": name})).raise_for_status()
+            (await client.post(FUNCTIONS, json={"name": name})).raise_for_status()
             first = await client.post(
-                f"/v1/functions/{name}/deployments", json=_deploy_body(None, 3, sha)
+                f"{FUNCTIONS}/{name}/deployments", json=_deploy_body(None, 3, sha)
             )
             first.raise_for_status()
             head[name] = first.json()["to_revision"]
@@ -301,7 +303,7 @@ async def deploy_latency(api: str, token: str, hook: str, deploys: int) -> dict[
                 samples = timings[name]
                 started = time.perf_counter()
                 response = await client.post(
-                    f"/v1/functions/{name}/deployments",
+                    f"{FUNCTIONS}/{name}/deployments",
                     json=_deploy_body(head[name], 4 + i % 2),
                 )
                 elapsed = (time.perf_counter() - started) * 1000
