@@ -6,7 +6,7 @@ import json
 
 from starlette.responses import Response
 
-THROTTLE_CODE = "ResourceThrottled"  # FC 3.0's exact code is unconfirmed (FC-WIRE.md)
+THROTTLE_CODE = "ResourceThrottled"  # FC 3.0's exact throttling code is unconfirmed
 
 
 class FCError(Exception):

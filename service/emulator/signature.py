@@ -1,4 +1,4 @@
-"""Server-side verification of ACS3-HMAC-SHA256 request signatures (see FC-WIRE.md)."""
+"""Server-side verification of ACS3-HMAC-SHA256 request signatures, as the official SDK signs."""
 
 from __future__ import annotations
 

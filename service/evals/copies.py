@@ -26,7 +26,7 @@ from service.kit.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-# The writable fields of FC's function model (FC-WIRE.md); read-only ones
+# The writable fields of FC's function model (UpdateFunction's input); read-only ones
 # (functionArn, state, codeChecksum, ...) are dropped from the live config.
 WRITABLE = (
     "runtime", "handler", "description", "cpu", "memorySize", "diskSize", "timeout",

@@ -1,4 +1,4 @@
-"""Parameters of the eval jobs (API.md "Jobs")."""
+"""Parameters of the eval jobs (`params` of POST /v1/jobs: `eval-spec`, `eval-concurrency`)."""
 
 from __future__ import annotations
 

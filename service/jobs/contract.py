@@ -40,7 +40,7 @@ class JobContext:
 
 @dataclass
 class JobOutcome:
-    result: dict[str, Any]  # the `result` JSON of GET /v1/jobs/{id} (see API.md)
+    result: dict[str, Any]  # the `result` JSON of GET /v1/jobs/{id}
     # Stored HTML reports by name: "summary" (GET /v1/jobs/{id}/report) and, for
     # stress, "locust" (GET /v1/jobs/{id}/report/locust).
     reports: dict[str, str] = field(default_factory=dict)

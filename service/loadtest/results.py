@@ -1,4 +1,4 @@
-"""Turning the merged Locust-side buckets into the stress result JSON (API.md)."""
+"""Turning the merged Locust-side buckets into the stress result JSON (GET /v1/jobs/{id})."""
 
 from __future__ import annotations
 

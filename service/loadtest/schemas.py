@@ -1,4 +1,4 @@
-"""Parameters of a stress job (API.md "Jobs")."""
+"""Parameters of a stress job (`params` of POST /v1/jobs with kind `stress`)."""
 
 from __future__ import annotations
 

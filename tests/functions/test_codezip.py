@@ -111,7 +111,7 @@ def test_figures_match_independent_computation() -> None:
 
 
 def test_crc64_is_fc_code_checksum() -> None:
-    # CRC-64/XZ check values (FC-WIRE.md), through the implementation codezip reuses.
+    # CRC-64/XZ check values, through the implementation codezip reuses.
     assert code_checksum(b"123456789") == "11051210869376104954"
     assert code_checksum(b"") == "0"
     assert code_checksum(b"a") == "3675645893302102789"
