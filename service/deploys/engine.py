@@ -44,6 +44,7 @@ from service.deploys.recorder import (
     record_seen_drift,
     record_succeeded,
     refuse,
+    saw_drift,
 )
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
@@ -55,11 +56,10 @@ from service.functions.state import CODE, state_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
-from service.kit.leases import held
 from service.models import Deployment, Function, Revision
 from service.models.base import utcnow
 from service.models.deployment import DeploymentKind, DeploymentStatus, Strategy
-from service.models.function import DriftStatus, FunctionRef
+from service.models.function import FunctionRef
 from service.webhooks.schemas import EventType
 
 # Longest Retry-After suggested to a deploy that arrives while another one pushes.
@@ -96,7 +96,7 @@ class Loaded:
     local: dict[str, Any]
     code_sha256: str | None
     # Another deployment holding the function: its id and the state it pushes.
-    deploying: tuple[str, dict[str, Any]] | None
+    deploying: tuple[str, dict[str, Any] | None] | None
     retry_after: int | None
 
 
@@ -200,7 +200,7 @@ class DeployEngine:
             loaded.local,
             remote.state if remote is not None else None,
             function.applied_state,
-            interrupted_deployment=_interrupted(function),
+            interrupted_deployment=function.interrupted_deployment,
             deploying=loaded.deploying,
         )
         return Prepared(loaded, remote, plan)
@@ -208,11 +208,7 @@ class DeployEngine:
     async def record_observation(self, prepared: Prepared) -> None:
         """A plan that saw drift (or its end, or a dead deploy) records it, as a check would."""
         function, plan = prepared.function, prepared.plan
-        if plan.deploying is not None or not (
-            plan.drifted
-            or plan.interrupted_deployment
-            or function.drift_status != DriftStatus.IN_SYNC
-        ):
+        if not (saw_drift(function, plan) or plan.interrupted_deployment):
             return
         async with self.db.write() as session:
             row = await FunctionRepository(session).get_for_update(function.id)
@@ -334,6 +330,8 @@ class DeployEngine:
             # The claim taken over was a dead deploy's: record it as interrupted
             # here too, not only when a drift check happens to come first.
             await DeploymentRepository(session).mark_interrupted(plan.interrupted_deployment)
+        if not saw_drift(prepared.function, plan):
+            return  # the usual deploy: nothing to record, no row to lock
         function = await FunctionRepository(session).get_for_update(deployment.function_id)
         if function is not None:
             await record_seen_drift(session, function, plan, prepared.live)
@@ -360,18 +358,13 @@ class DeployEngine:
             function.applied_state,
             deploying=deploying,
         )
-        if deploying is not None:
-            reason = (
-                f"deployment {deploying[0]} is deploying this function now; re-plan once it "
-                "has finished"
-            )
-        elif plan.behind_head:
-            reason = (
-                f"revision {function.head_revision} was deployed since base revision "
-                f"{loaded.base_revision}; re-plan from the new head"
-            )
-        else:
-            reason = "another deployment held this function a moment ago; retry"
+        # The refusal a plain deploy would get now (deploying, or behind the new head).
+        refused = decide(plan, Strategy.FAIL, loaded.local, prepared.live)
+        reason = (
+            refused.reason
+            if refused.action == "refuse"
+            else "another deployment held this function a moment ago; retry"
+        )
         shown = plan.as_dict()
         refuse(deployment, REVISION_CONFLICT, reason, shown)
         await emit_deployment(
@@ -413,19 +406,13 @@ def _base_number(function: Function, requested: int | None) -> int:
 
 async def _holder(
     deployments: DeploymentRepository, function: Function
-) -> tuple[str, dict[str, Any]] | None:
-    """The deployment holding ``function`` now and what it pushes, if one does."""
-    if function.deploying_id is None or not function.claim_held():
+) -> tuple[str, dict[str, Any] | None] | None:
+    """Who holds ``function`` now and what it pushes: a deployment's target; None
+    for an operation (a remove, a publish), which changes nothing a plan compares."""
+    holder = function.deploying
+    if holder is None:
         return None
-    target = await deployments.pushed_state(function.deploying_id)
-    return function.deploying_id, target or {}
-
-
-def _interrupted(function: Function) -> str | None:
-    """The deployment whose claim ran out: it died after pushing (or before)."""
-    if function.deploying_id is not None and not held(function.deploy_lease_until, utcnow()):
-        return function.deploying_id
-    return None
+    return holder, await deployments.pushed_state(holder)
 
 
 def _retry_after(function: Function) -> int | None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from service.functions import diff
 from service.functions.diff import Change, Conflict
 from service.models.deployment import Strategy
-from service.models.function import FunctionRef
+from service.models.function import FunctionRef, claim_holder
 
 REVISION_CONFLICT = "revision_conflict"
 DRIFT_CONFLICT = "drift_conflict"
@@ -76,11 +76,12 @@ def make_plan(
     applied: dict[str, Any] | None,
     *,
     interrupted_deployment: str | None = None,
-    deploying: tuple[str, dict[str, Any]] | None = None,
+    deploying: tuple[str, dict[str, Any] | None] | None = None,
 ) -> Plan:
-    """``deploying``: the id and target state of a deployment holding the function."""
+    """``deploying``: who holds the function and the state it pushes (None: it pushes
+    nothing a plan compares, as a publish; the remote side is then what FC has)."""
     if deploying is not None:
-        remote = deploying[1]
+        remote = deploying[1] if deploying[1] is not None else (live or {})
         drifted = False  # FC is in the middle of a deploy: nothing to judge yet
     else:
         remote = live if live is not None else {}
@@ -131,8 +132,8 @@ def decide(
     if plan.deploying is not None:
         return Outcome(
             "refuse",
-            reason=f"deployment {plan.deploying} is deploying this function now; re-plan "
-            "once it has finished",
+            reason=f"{claim_holder(plan.deploying)} holds this function now; re-plan once it "
+            "has finished",
         )
     if strategy == Strategy.USE_REMOTE:
         if live is None:

@@ -53,8 +53,13 @@ async def record_seen_drift(
     session: AsyncSession, function: Function, plan: Plan, live: dict[str, Any] | None
 ) -> None:
     """Record what the plan saw of FC, when it saw drift (or the end of one)."""
-    if plan.deploying is None and (plan.drifted or function.drift_status != DriftStatus.IN_SYNC):
+    if saw_drift(function, plan):
         await record_drift(session, function, live, plan.interrupted_deployment)
+
+
+def saw_drift(function: Function, plan: Plan) -> bool:
+    """The plan saw drift, or the end of one (``function`` as loaded for it is enough)."""
+    return plan.deploying is None and (plan.drifted or function.drift_status != DriftStatus.IN_SYNC)
 
 
 def refuse(deployment: Deployment, code: str, reason: str, shown: dict[str, Any]) -> None:

@@ -151,8 +151,9 @@ class PlanOut(BaseModel):
     interrupted_deployment: str | None
     deploying: str | None = Field(
         None,
-        description="Another deployment holds the function: the remote changes are what it "
-        "is deploying; a deploy now is refused with 409 and Retry-After.",
+        description="Another deployment (or a `remove-…` / `publish-…` operation) holds the "
+        "function: the remote changes are what that deployment is deploying (for an "
+        "operation, what FC runs); a deploy now is refused with 409 and Retry-After.",
     )
     local_changes: list[dict[str, Any]]
     remote_changes: list[dict[str, Any]]

@@ -71,17 +71,18 @@ async def observe(
     """Record a check of ``function`` (its row locked by the caller), as a check or plan does.
 
     A live claim means a deploy is pushing: nothing is judged. A claim that ran
-    out belonged to a deploy that died after pushing: it is marked interrupted,
-    the function freed, and the difference attributed to it.
+    out belonged to a deploy (or operation) that died after pushing: the function
+    is freed, and a deployment is marked interrupted with the difference
+    attributed to it.
     """
     now = utcnow()
     function.drift_checked_at = now
     if function.claim_held(now):
         return DriftResult(function.ref, drifted=False, deploying=function.deploying_id)
-    interrupted = function.deploying_id
+    interrupted = function.interrupted_deployment
     if interrupted is not None:
         await DeploymentRepository(session).mark_interrupted(interrupted)
-        function.deploying_id = function.deploy_lease_until = None
+    function.deploying_id = function.deploy_lease_until = None
     return await record_drift(session, function, live, interrupted, open_events)
 
 

@@ -188,7 +188,11 @@ class FunctionOut(BaseModel):
     applied: AppliedState | None = Field(validation_alias="applied_view")
     drift_status: DriftStatus
     drift_checked_at: datetime | None
-    deploying: str | None = Field(None, description="Id of a deployment in progress, if any.")
+    deploying: str | None = Field(
+        None,
+        description="What holds the function now, if anything: a deployment's id, or "
+        "`remove-…` / `publish-…` for a removal or a version publish in progress.",
+    )
     created_at: datetime
     created_by: str | None
 

@@ -6,7 +6,6 @@ them, never inside one.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +27,13 @@ from service.kit.db import Database
 from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from service.models import Account, Function, Revision
 from service.models.base import utcnow
-from service.models.function import DriftStatus, FunctionRef
+from service.models.function import (
+    DriftStatus,
+    FunctionRef,
+    Operation,
+    claim_holder,
+    operation_claim,
+)
 from service.models.revision import RevisionSource
 
 # How long removing a function may hold it while FC deletes it.
@@ -132,7 +137,7 @@ class FunctionService:
         While FC deletes it, the function is claimed like a deploy claims it, so
         no deploy can slip in between the base-revision check and the removal.
         """
-        claim = str(uuid.uuid4())
+        claim = operation_claim(Operation.REMOVE)
         async with self.db.write() as session:
             functions = FunctionRepository(session)
             function = await existing(functions, ref)
@@ -142,7 +147,8 @@ class FunctionService:
                 function.id, base_revision, claim, now, now + REMOVE_LEASE
             ):
                 raise Conflict(
-                    f"function '{ref}' is being deployed; try again when the deploy has ended",
+                    f"function '{ref}' is held by {claim_holder(function.deploying_id or '')}; "
+                    "try again once it has ended",
                     deploying=function.deploying_id,
                 )
             access = access_for(self.box, function.account)

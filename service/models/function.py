@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,24 @@ class FunctionRef:
         return f"{self.account}/{self.name}"
 
 
+class Operation(StrEnum):
+    """Operations other than a deploy that claim a function while they talk to FC."""
+
+    REMOVE = "remove"
+    PUBLISH = "publish"
+
+
+def operation_claim(operation: Operation) -> str:
+    """A claim id that says which operation holds the function (a deploy's is its id)."""
+    return f"{operation}-{uuid.uuid4().hex[:24]}"
+
+
+def claim_holder(claim_id: str) -> str:
+    """Who holds a claim, for messages: "deployment <id>" or "a remove (<id>)"."""
+    kind = claim_id.partition("-")[0]
+    return f"a {kind} ({claim_id})" if kind in set(Operation) else f"deployment {claim_id}"
+
+
 class DriftStatus(StrEnum):
     UNKNOWN = "unknown"  # never checked, or never deployed
     IN_SYNC = "in_sync"
@@ -39,7 +58,8 @@ class Function(Base):
     ``head_revision`` moves only with a successful deploy; ``applied_*`` is what
     FC reported right after it (the baseline that makes drift visible).
     ``deploying_id`` + ``deploy_lease_until`` is the claim that lets exactly one
-    deploy talk to FC at a time. ``drift_status`` is ``in_sync`` only while the
+    deploy (or removal, or publish: see :func:`operation_claim`) talk to FC at a
+    time. ``drift_status`` is ``in_sync`` only while the
     function has no open drift event (a deploy relies on it to skip that lookup).
     """
 
@@ -90,5 +110,17 @@ class Function(Base):
 
     @property
     def deploying(self) -> str | None:
-        """The deployment holding the function right now, if any."""
+        """The deployment (or operation) holding the function right now, if any."""
         return self.deploying_id if self.claim_held() else None
+
+    @property
+    def interrupted_deployment(self) -> str | None:
+        """The deployment whose claim ran out: it died after pushing (or before).
+
+        An operation's expired claim names no deployment: nothing to mark, and
+        no deploy to blame a difference on.
+        """
+        claim = self.deploying_id
+        if claim is None or self.claim_held() or claim.partition("-")[0] in set(Operation):
+            return None
+        return claim

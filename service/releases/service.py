@@ -32,7 +32,13 @@ from service.kit.errors import Conflict, NotFound
 from service.models import Alias, AliasRevision, Function, FunctionVersion
 from service.models.base import utcnow
 from service.models.drift import Resolution
-from service.models.function import DriftStatus, FunctionRef
+from service.models.function import (
+    DriftStatus,
+    FunctionRef,
+    Operation,
+    claim_holder,
+    operation_claim,
+)
 from service.models.release import AliasSource
 from service.releases.repository import AliasRepository, VersionRepository
 from service.releases.schemas import AliasBase, AliasPut
@@ -65,7 +71,7 @@ class ReleaseService:
     async def publish(
         self, ref: FunctionRef, description: str, author: str | None
     ) -> FunctionVersion:
-        claim = str(uuid.uuid4())
+        claim = operation_claim(Operation.PUBLISH)
         async with self.db.write() as session:
             functions = FunctionRepository(session)
             function = await existing(functions, ref)
@@ -77,7 +83,8 @@ class ReleaseService:
             ):
                 error = _conflict(
                     REVISION_CONFLICT,
-                    f"function '{ref}' is being deployed; publish once the deploy has ended",
+                    f"function '{ref}' is held by {claim_holder(function.deploying_id or '')}; "
+                    "publish once it has ended",
                     deploying=function.deploying_id,
                 )
                 error.headers["Retry-After"] = "2"
@@ -87,7 +94,7 @@ class ReleaseService:
             live = await LiveReader(self.gateway).read(access, ref.name, [function.applied_state])
             state = live.state if live is not None else None
             if state != function.applied_state:
-                await self._refuse_drifted(function, state, claim)
+                await self._refuse_drifted(function, state)
             published = await self.gateway.publish_version(access, ref.name, description)
         except BaseException:
             async with self.db.write() as session:
@@ -117,15 +124,12 @@ class ReleaseService:
             )
         return version
 
-    async def _refuse_drifted(
-        self, function: Function, live: dict[str, Any] | None, claim: str
-    ) -> None:
+    async def _refuse_drifted(self, function: Function, live: dict[str, Any] | None) -> None:
+        """Record the drift and refuse (the caller releases the claim)."""
         async with self.db.write() as session:
-            functions = FunctionRepository(session)
-            row = await functions.get_for_update(function.id)
+            row = await FunctionRepository(session).get_for_update(function.id)
             if row is not None:
                 await record_drift(session, row, live)
-            await functions.release(function.id, claim)
         raise _conflict(
             DRIFT_CONFLICT,
             f"function '{function.ref}' differs in FC from what fcplane applied: a version "

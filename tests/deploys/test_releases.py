@@ -3,6 +3,7 @@ base, drift-checked, and rolled back in one call."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -12,6 +13,7 @@ from alibabacloud_fc20230330.client import Client
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.emulator.server import EmbeddedEmulator
 from service.models import WebhookEvent
 from service.webhooks.catalog import EVENTS
 from service.webhooks.schemas import EventType
@@ -23,6 +25,7 @@ from tests.deploys.conftest import (
     sdk_update,
     upload,
 )
+from tests.fc import inject
 
 FN = "/v1/accounts/local/functions"
 
@@ -196,3 +199,37 @@ async def test_a_canary_alias_routes_its_share_of_invocations(
     assert set(answers) <= {b"v1", b"v2"}
     low, high = _binomial_bounds(n, 0.1)
     assert low <= answers.count(b"v2") <= high, (answers.count(b"v2"), low, high)
+
+
+async def test_a_deploy_during_a_publish_waits_for_it_and_sees_fc_as_it_is(
+    client: httpx.AsyncClient, fc: Client, fc_account: str, emulator: EmbeddedEmulator
+) -> None:
+    await first_deploy(client, "busy")
+    inject(emulator, action="PublishFunctionVersion", latencyMs=1500, count=1)
+    publishing = asyncio.create_task(_publish(client, "busy", "slow publish"))
+    for _ in range(100):  # until the publish holds the function
+        await asyncio.sleep(0.05)
+        shown = (await client.get(f"{FN}/busy")).json()
+        if shown["deploying"]:
+            break
+    holder = shown["deploying"]
+    assert holder.startswith("publish-"), shown
+
+    # The plan compares with what FC runs (a publish changes nothing there), not
+    # with an empty function, and says who holds it.
+    plan = await client.post(
+        f"{FN}/busy/plan", json={"config": {**BASE_CONFIG, "timeout": 9}, "base_revision": 1}
+    )
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["deploying"] == holder
+    assert plan.json()["remote_changes"] == []
+    assert plan.json()["local_changes"] == [{"path": "/timeout", "base": 3, "value": 9}]
+
+    refused = await deploy(client, "busy", {**BASE_CONFIG, "timeout": 9}, base=1)
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["Retry-After"]
+    assert f"a publish ({holder}) holds this function now" in refused.json()["detail"]
+
+    assert (await publishing)["from_revision"] == 1
+    assert (await client.get(f"{FN}/busy")).json()["deploying"] is None
+    assert (await deploy(client, "busy", {**BASE_CONFIG, "timeout": 9}, base=1)).status_code == 201
