@@ -17,14 +17,14 @@ from service.cloud.access import FcAccess
 from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.functions import diff
-from service.functions import subresources as sub
 from service.functions.live import LiveReader
 from service.functions.repository import FunctionRepository
 from service.functions.schemas import DiffOut
 from service.functions.state import CODE, config_of
+from service.functions.writer import FcWriter
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
-from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from service.kit.errors import AlreadyExists, Conflict, DomainError, InvalidInput, NotFound
 from service.models import Account, Function, Revision
 from service.models.base import utcnow
 from service.models.function import (
@@ -171,23 +171,21 @@ class FunctionService:
         live = await LiveReader(self.gateway).read(access, name, [applied])
         if live is None:
             return  # already gone: the goal is reached
-        state = live.state
-        for trigger in state.get(sub.TRIGGERS) or {}:
-            await self.gateway.delete_trigger(access, name, trigger)
-        if (config := state.get(sub.ASYNC_INVOKE)) is not None:
-            await self.gateway.delete_async_invoke_config(access, name, config["qualifier"])
-        if (config := state.get(sub.PROVISION)) is not None:
-            await self.gateway.delete_provision_config(access, name, config["qualifier"])
-        if state.get(sub.CONCURRENCY) is not None:
-            await self.gateway.delete_concurrency_config(access, name)
-        if (domain := state.get(sub.DOMAIN)) is not None:
-            routes = sub.domain_routes(None, name, live.domain)
-            body = {"routeConfig": {"routes": routes}}
-            await self.gateway.update_custom_domain(access, domain["domainName"], body)
+        writer = FcWriter(self.gateway, access, name)
         try:
-            await self.gateway.delete_function(access, name)
-        except FcNotFound:
-            pass  # deleted meanwhile
+            await writer.subresources({}, live.state, live)
+            try:
+                await self.gateway.delete_function(access, name)
+            except FcNotFound:
+                pass  # deleted meanwhile
+        except DomainError as error:
+            if writer.applied:
+                error.extra["fc_applied"] = list(writer.applied)
+                error.detail = (
+                    f"{error.detail} (after FC had accepted {', '.join(writer.applied)}; the "
+                    "function is still managed: remove it again to finish)"
+                )
+            raise
 
     async def revisions(self, ref: FunctionRef, after: int | None, limit: int) -> list[Revision]:
         async with self.db.read() as session:

@@ -242,6 +242,35 @@ async def test_a_function_with_triggers_is_removed_with_them(
     assert [f.function_name for f in listed or []] == []
 
 
+async def test_a_removal_that_fails_part_way_says_what_is_gone_and_can_be_finished(
+    client: httpx.AsyncClient, fc: Client, fc_account: str, emulator: EmbeddedEmulator
+) -> None:
+    await _full_deploy(client, "halfgone")
+    inject(emulator, action="DeleteFunction", status=500, count=1)
+    failed = await client.delete(
+        f"{FN}/halfgone", params={"base_revision": 1, "delete_remote": "true"}
+    )
+    assert failed.status_code == 502, failed.text
+    assert failed.json()["fc_applied"] == [
+        "DeleteTrigger http_t",
+        "DeleteTrigger timer_t",
+        "DeleteAsyncInvokeConfig",
+        "DeleteProvisionConfig",
+        "DeleteConcurrencyConfig",
+        "UpdateCustomDomain hello.example.com",
+    ]
+    assert "remove it again to finish" in failed.json()["detail"]
+    # Still managed and free: the second removal deletes what is left.
+    assert (await client.get(f"{FN}/halfgone")).json()["deploying"] is None
+    again = await client.delete(
+        f"{FN}/halfgone", params={"base_revision": 1, "delete_remote": "true"}
+    )
+    assert again.status_code == 204, again.text
+    assert (await client.get(f"{FN}/halfgone")).status_code == 404
+    listed = fc.list_functions(fc_models.ListFunctionsRequest(prefix="halfgone")).body.functions
+    assert [f.function_name for f in listed or []] == []
+
+
 async def test_a_failure_part_way_names_what_landed_and_the_next_plan_shows_the_rest(
     client: httpx.AsyncClient, fc: Client, fc_account: str, emulator: EmbeddedEmulator
 ) -> None:
