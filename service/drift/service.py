@@ -286,7 +286,9 @@ class DriftService:
             if row is None:
                 raise _removed(ref)
             result = await observe(session, row, live)
-            await self._record_aliases(session, row, aliases)
+            if aliases is not None:
+                locked = await AliasRepository(session).of_functions([row.id])
+                await self._record_aliases(session, row, aliases, locked)
             return result
 
     async def _aliases(
@@ -302,11 +304,15 @@ class DriftService:
         return {str(a.get("aliasName")): alias_state(a) for a in listed}
 
     async def _record_aliases(
-        self, session: AsyncSession, function: Function, live: dict[str, dict[str, Any]] | None
+        self,
+        session: AsyncSession,
+        function: Function,
+        live: dict[str, dict[str, Any]] | None,
+        managed: dict[int, list[Alias]],
     ) -> None:
+        """``managed``: the aliases of the functions being recorded, locked."""
         if live is None:
             return
-        managed = await AliasRepository(session).of_functions([function.id])
         for alias in managed.get(function.id, []):
             if not alias.claim_held():  # a change in flight is not drift
                 await record_alias_drift(session, function, alias, live.get(alias.name))
@@ -378,6 +384,9 @@ class DriftService:
             functions = FunctionRepository(session)
             rows = {row.id: row for row in await functions.locked([c.function_id for c in batch])}
             events = await DriftRepository(session).open_events(list(rows))
+            managed = await AliasRepository(session).of_functions(
+                [c.function_id for c in batch if c.aliases is not None]
+            )
             for c in batch:
                 row = rows.get(c.function_id)
                 if row is None:
@@ -385,7 +394,7 @@ class DriftService:
                 else:
                     if (await observe(session, row, c.live, events)).drifted:
                         drifted.append(str(c.ref))
-                    await self._record_aliases(session, row, c.aliases)
+                    await self._record_aliases(session, row, c.aliases, managed)
 
     async def events(
         self,

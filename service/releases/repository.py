@@ -48,6 +48,8 @@ class AliasRepository(Repository[Alias]):
 
     async def of_functions(self, function_ids: list[int]) -> dict[int, list[Alias]]:
         """The managed aliases of these functions, locked for recording checks."""
+        if not function_ids:
+            return {}
         rows = await self.session.scalars(
             select(Alias)
             .where(Alias.function_id.in_(function_ids))

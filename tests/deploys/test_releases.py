@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import httpx
+import pytest
 from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fc20230330.client import Client
 from sqlalchemy import select
@@ -129,8 +130,9 @@ async def test_aliases_have_their_own_base_and_roll_back_in_one_call(
     assert set(updates[0]) == set(EVENTS[EventType.ALIAS_UPDATED].data)  # as documented
 
 
+@pytest.mark.parametrize("how", ["check", "scan"])
 async def test_an_alias_changed_in_the_console_is_drift(
-    client: httpx.AsyncClient, fc: Client, fc_account: str
+    client: httpx.AsyncClient, fc: Client, fc_account: str, how: str
 ) -> None:
     v1, v2 = await _two_versions(client, "console")
     assert (await _alias(client, "console", "prod", version_id=v1, base_revision=0)).is_success
@@ -141,8 +143,12 @@ async def test_an_alias_changed_in_the_console_is_drift(
             body=fc_models.UpdateAliasInput(version_id=v1, additional_version_weight={v2: 0.5})
         ),
     )
-    check = (await client.post(f"{FN}/console/drift-check")).json()
-    assert check["drifted"] is False  # the function itself is as applied
+    if how == "check":
+        check = (await client.post(f"{FN}/console/drift-check")).json()
+        assert check["drifted"] is False  # the function itself is as applied
+    else:
+        scan = (await client.post("/v1/drift-checks")).json()
+        assert (scan["drifted"], scan["failed"]) == ([], {})
     events = (await client.get("/v1/drift-events", params={"function": "console"})).json()
     [event] = events["items"]
     assert event["alias"] == "prod"
