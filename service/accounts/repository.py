@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 
+from service.kit.errors import NotFound
 from service.kit.repository import Repository
 from service.models import Account, Function
 
@@ -52,6 +53,13 @@ class AccountRepository(Repository[Account]):
 
     async def alias_taken(self, alias: str) -> bool:
         return await self.by_alias(alias) is not None
+
+    async def existing(self, alias: str) -> Account:
+        """The account, or 404 naming the alias."""
+        account = await self.by_alias(alias)
+        if account is None:
+            raise NotFound(f"account '{alias}' does not exist", alias=alias)
+        return account
 
     async def page(self, after: str | None, limit: int) -> list[AccountSummary]:
         params: dict[str, object] = {"limit": limit}

@@ -9,7 +9,7 @@ from service.accounts.schemas import AccountCreate, AccountUpdate, default_endpo
 from service.cloud.access import Credentials, FcAccess
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
-from service.kit.errors import AlreadyExists, InUse, NotFound
+from service.kit.errors import AlreadyExists, InUse
 from service.models import Account
 
 _SECRET_CONTEXT = "accounts.access_key_secret"
@@ -43,7 +43,7 @@ class AccountService:
 
     async def get(self, alias: str) -> Account:
         async with self.db.read() as session:
-            return await _existing(AccountRepository(session), alias)
+            return await AccountRepository(session).existing(alias)
 
     async def list(self, after: str | None, limit: int) -> list[AccountSummary]:
         async with self.db.read() as session:
@@ -60,7 +60,7 @@ class AccountService:
     async def delete(self, alias: str) -> None:
         async with self.db.write() as session:
             accounts = AccountRepository(session)
-            account = await _existing(accounts, alias)
+            account = await accounts.existing(alias)
             names = await accounts.function_names(account)
             if names:
                 raise InUse(
@@ -75,7 +75,7 @@ async def create_account(
     accounts: AccountRepository, box: SecretBox, request: AccountCreate
 ) -> Account:
     """Inside the caller's write transaction."""
-    if await accounts.by_alias(request.alias) is not None:
+    if await accounts.alias_taken(request.alias):
         raise _duplicate(request.alias)
     if request.default:
         await accounts.clear_default()
@@ -102,9 +102,9 @@ async def update_account(
     accounts: AccountRepository, box: SecretBox, alias: str, request: AccountUpdate
 ) -> Account:
     """Inside the caller's write transaction."""
-    account = await _existing(accounts, alias)
+    account = await accounts.existing(alias)
     if request.alias is not None and request.alias != alias:
-        if await accounts.by_alias(request.alias) is not None:
+        if await accounts.alias_taken(request.alias):
             raise _duplicate(request.alias)
         account.alias = request.alias
     for field in ("account_id", "region", "endpoint", "access_key_id"):
@@ -126,13 +126,6 @@ async def update_account(
     elif request.default is False:
         account.is_default = False
     return await _save(accounts, account)
-
-
-async def _existing(accounts: AccountRepository, alias: str) -> Account:
-    account = await accounts.by_alias(alias)
-    if account is None:
-        raise NotFound(f"account '{alias}' does not exist", alias=alias)
-    return account
 
 
 async def _save(accounts: AccountRepository, account: Account) -> Account:

@@ -22,16 +22,6 @@ class ReleaseCalls(FcClient):
             lambda c: c.publish_function_version_async(name, request),
         )
 
-    async def list_versions(self, access: FcAccess, name: str) -> list[dict[str, Any]]:
-        return await self._listed(
-            access,
-            "ListFunctionVersions",
-            "versions",
-            lambda c, token: c.list_function_versions_async(
-                name, fc.ListFunctionVersionsRequest(limit=100, next_token=token)
-            ),
-        )
-
     async def get_alias(self, access: FcAccess, name: str, alias: str) -> dict[str, Any] | None:
         return await self._optional(access, "GetAlias", lambda c: c.get_alias_async(name, alias))
 

@@ -168,9 +168,3 @@ class SubresourceCalls(FcClient):
             "UpdateCustomDomain",
             lambda c: c.update_custom_domain_async(domain, request),
         )
-
-    async def delete_custom_domain(self, access: FcAccess, domain: str) -> str | None:
-        response = await self._call(
-            access, "DeleteCustomDomain", lambda c: c.delete_custom_domain_async(domain)
-        )
-        return request_id_of(response)

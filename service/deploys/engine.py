@@ -35,7 +35,7 @@ from service.accounts.service import access_for
 from service.cloud.access import FcAccess
 from service.cloud.gateway import FcGateway
 from service.deploys.events import emit_deployment
-from service.deploys.planner import REVISION_CONFLICT, Plan, decide, make_plan
+from service.deploys.planner import Plan, decide, make_plan
 from service.deploys.push import FcPush
 from service.deploys.recorder import (
     add_deployment,
@@ -55,7 +55,13 @@ from service.functions.service import not_managed, revision_state
 from service.functions.state import CODE, state_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
-from service.kit.errors import Conflict, DomainError, InvalidInput, PreconditionRequired
+from service.kit.errors import (
+    REVISION_CONFLICT,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    PreconditionRequired,
+)
 from service.models import Deployment, Function, Revision
 from service.models.base import utcnow
 from service.models.deployment import DeploymentKind, DeploymentStatus, Strategy

@@ -14,11 +14,9 @@ from typing import Any, Literal
 
 from service.functions import diff
 from service.functions.diff import Change, Conflict
+from service.kit.errors import DRIFT_CONFLICT, REVISION_CONFLICT
 from service.models.deployment import Strategy
 from service.models.function import FunctionRef, claim_holder
-
-REVISION_CONFLICT = "revision_conflict"
-DRIFT_CONFLICT = "drift_conflict"
 
 
 @dataclass(frozen=True)

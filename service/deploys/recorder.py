@@ -144,7 +144,7 @@ async def record_succeeded(
         assert function is not None  # the claim keeps it from being removed
         number = function.head_revision + 1
         changes = [c.as_dict() for c in diff.changes(function.applied_state or {}, new_state)]
-        revision = await functions.add_revision(
+        revision = await functions.add(
             Revision(
                 function_id=function.id,
                 number=number,

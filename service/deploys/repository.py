@@ -102,7 +102,3 @@ class DeploymentRepository(Repository[Deployment]):
 
     async def plan(self, plan_id: str) -> SavedPlan | None:
         return await self.session.get(SavedPlan, plan_id)
-
-    async def add_plan(self, plan: SavedPlan) -> None:
-        self.session.add(plan)
-        await self.session.flush()

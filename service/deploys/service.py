@@ -102,7 +102,7 @@ class DeployService:
                 created_by=author,
             )
             async with self.db.write() as session:
-                await DeploymentRepository(session).add_plan(saved)
+                await DeploymentRepository(session).add(saved)
             body["id"] = saved.id
         return PlanOut(**body)
 

@@ -145,11 +145,6 @@ class FunctionRepository(Repository[Function]):
             query = query.where(Revision.number < after)
         return list((await self.session.scalars(query)).all())
 
-    async def add_revision(self, revision: Revision) -> Revision:
-        self.session.add(revision)
-        await self.session.flush()
-        return revision
-
     # -- code packages -----------------------------------------------------
 
     async def package(self, sha256: str) -> CodePackage | None:
@@ -160,11 +155,6 @@ class FunctionRepository(Repository[Function]):
             select(CodePackage.sha256).where(CodePackage.sha256 == sha256)
         )
         return found is not None
-
-    async def package_data(self, sha256: str) -> bytes | None:
-        return await self.session.scalar(
-            select(CodePackage.data).where(CodePackage.sha256 == sha256)
-        )
 
     async def sha256_by_checksum(self, checksum: str | None) -> str | None:
         """A stored package with this CRC-64 (FC's codeChecksum), if any."""
@@ -178,7 +168,3 @@ class FunctionRepository(Repository[Function]):
         return await self.session.scalar(
             select(CodePackage.data).where(CodePackage.checksum == checksum).limit(1)
         )
-
-    async def add_package(self, package: CodePackage) -> None:
-        self.session.add(package)
-        await self.session.flush()

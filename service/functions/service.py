@@ -25,7 +25,7 @@ from service.functions.writer import FcWriter
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import AlreadyExists, Conflict, DomainError, InvalidInput, NotFound
-from service.models import Account, Function, Revision
+from service.models import Function, Revision
 from service.models.base import utcnow
 from service.models.function import (
     DriftStatus,
@@ -70,11 +70,6 @@ class FunctionService:
         async with self.db.read() as session:
             return await existing(FunctionRepository(session), ref)
 
-    async def target(self, ref: FunctionRef) -> tuple[Function, FcAccess]:
-        """The function and how to reach its account."""
-        function = await self.get(ref)
-        return function, access_for(self.box, function.account)
-
     async def page(
         self, account: str | None, after: FunctionRef | None, limit: int
     ) -> list[Function]:
@@ -83,7 +78,7 @@ class FunctionService:
 
     async def register(self, ref: FunctionRef, adopt: bool, author: str | None) -> Function:
         async with self.db.read() as session:
-            account = await _account(AccountRepository(session), ref.account)
+            account = await AccountRepository(session).existing(ref.account)
             if await FunctionRepository(session).exists(account.id, ref.name):
                 raise _already_managed(ref)
         function = Function(
@@ -124,7 +119,7 @@ class FunctionService:
                     revision.code_sha256 = await functions.sha256_by_checksum(
                         revision.code_checksum
                     )
-                    await functions.add_revision(revision)
+                    await functions.add(revision)
         except IntegrityError:  # registered concurrently, between the check and the write
             raise _already_managed(ref) from None
         function.account = account
@@ -222,13 +217,6 @@ async def _revision(functions: FunctionRepository, function: Function, number: i
     if revision is None:
         raise NotFound(f"function '{function.ref}' has no revision {number}", revision=number)
     return revision
-
-
-async def _account(accounts: AccountRepository, alias: str) -> Account:
-    account = await accounts.by_alias(alias)
-    if account is None:
-        raise NotFound(f"account '{alias}' does not exist", alias=alias)
-    return account
 
 
 def _check_head(function: Function, base_revision: int) -> None:

@@ -46,6 +46,12 @@ class Conflict(DomainError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+# The two codes of a refused change (a deploy, an alias update, a publish):
+# its base is stale, or FC differs from what fcplane applied.
+REVISION_CONFLICT = "revision_conflict"
+DRIFT_CONFLICT = "drift_conflict"
+
+
 class AlreadyExists(Conflict):
     code, title = "already_exists", "Already exists"
 

@@ -10,22 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, or_
 
 
 def held(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at is not None and expires_at > now
 
 
-def expired(expires_at: datetime | None, now: datetime) -> bool:
-    return not held(expires_at, now)
-
-
-def held_sql(expires_at: Any, now: datetime) -> ColumnElement[bool]:
-    """``held`` as a SQL condition on the expiry column."""
-    return and_(expires_at.is_not(None), expires_at > now)
-
-
 def expired_sql(expires_at: Any, now: datetime) -> ColumnElement[bool]:
-    """``expired`` as a SQL condition on the expiry column."""
+    """``not held`` as a SQL condition on the expiry column."""
     return or_(expires_at.is_(None), expires_at <= now)

@@ -6,9 +6,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.errors import NotFound
-
 M = TypeVar("M")
+R = TypeVar("R")
 
 
 class Repository(Generic[M]):
@@ -40,13 +39,9 @@ class Repository(Generic[M]):
         )
         return found
 
-    async def require(self, key: Any, what: str) -> M:
-        found = await self.get(key)
-        if found is None:
-            raise NotFound(f"no {what} {key}")
-        return found
-
-    async def add(self, row: M) -> M:
+    async def add(self, row: R) -> R:
+        """Insert ``row`` (of this model, or one the repository owns: a function's
+        revisions, a deployment's saved plan) and flush, so its id is known."""
         self.session.add(row)
         await self.session.flush()
         return row

@@ -37,7 +37,6 @@ class AliasSource(StrEnum):
     UPDATE = "update"
     ROLLBACK = "rollback"
     DELETE = "delete"
-    USE_REMOTE = "use-remote"
 
 
 class Alias(Base):

@@ -38,7 +38,7 @@ class PackageService:
         )
         try:
             async with self.db.write() as session:
-                await FunctionRepository(session).add_package(package)
+                await FunctionRepository(session).add(package)
         except IntegrityError:  # stored concurrently by another upload of the same bytes
             return False
         return True

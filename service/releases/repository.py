@@ -100,11 +100,6 @@ class AliasRepository(Repository[Alias]):
             )
         )
 
-    async def add_revision(self, revision: AliasRevision) -> AliasRevision:
-        self.session.add(revision)
-        await self.session.flush()
-        return revision
-
     async def record(self, alias: Alias, **values: Any) -> None:
         for key, value in values.items():
             setattr(alias, key, value)

@@ -28,7 +28,7 @@ from service.functions.repository import FunctionRepository
 from service.functions.service import existing
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
-from service.kit.errors import Conflict, NotFound
+from service.kit.errors import DRIFT_CONFLICT, REVISION_CONFLICT, Conflict, NotFound
 from service.models import Alias, AliasRevision, Function, FunctionVersion
 from service.models.base import utcnow
 from service.models.drift import Resolution
@@ -45,8 +45,6 @@ from service.releases.schemas import AliasBase, AliasPut
 from service.releases.state import alias_state, alias_wire
 from service.webhooks.outbox import emit
 from service.webhooks.schemas import EventType
-
-REVISION_CONFLICT, DRIFT_CONFLICT = "revision_conflict", "drift_conflict"
 
 
 def _conflict(code: str, detail: str, **extra: Any) -> Conflict:
@@ -310,7 +308,7 @@ class ReleaseService:
             assert alias is not None  # the claim keeps it
             before = alias.applied_state
             number = alias.head + 1
-            await aliases.add_revision(
+            await aliases.add(
                 AliasRevision(
                     alias_id=alias.id,
                     number=number,
