@@ -114,6 +114,12 @@ class FcClient:
             raise FcServerError(f"{action}: Function Compute's response could not be parsed")
         return FcResult(body=response.body.to_map(), request_id=request_id_of(response))
 
+    async def _request_id(
+        self, access: FcAccess, action: str, call: Callable[[Client], Awaitable[Any]]
+    ) -> str | None:
+        """A call FC answers without a body (a delete): its request id."""
+        return request_id_of(await self._call(access, action, call))
+
     async def _optional(
         self, access: FcAccess, action: str, call: Callable[[Client], Awaitable[Any]]
     ) -> dict[str, Any] | None:

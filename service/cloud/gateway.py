@@ -63,10 +63,9 @@ class FcGateway(SubresourceCalls, ReleaseCalls, FcClient):
         )
 
     async def delete_function(self, access: FcAccess, name: str) -> str | None:
-        response = await self._call(
+        return await self._request_id(
             access, "DeleteFunction", lambda c: c.delete_function_async(name)
         )
-        return request_id_of(response)
 
     async def get_function_code(self, access: FcAccess, name: str) -> FcResult:
         request = fc.GetFunctionCodeRequest()

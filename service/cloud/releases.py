@@ -8,7 +8,7 @@ from typing import Any
 from alibabacloud_fc20230330 import models as fc
 
 from service.cloud.access import FcAccess
-from service.cloud.client import FcClient, FcResult, request_id_of
+from service.cloud.client import FcClient, FcResult
 
 
 class ReleaseCalls(FcClient):
@@ -50,7 +50,6 @@ class ReleaseCalls(FcClient):
         )
 
     async def delete_alias(self, access: FcAccess, name: str, alias: str) -> str | None:
-        response = await self._call(
+        return await self._request_id(
             access, "DeleteAlias", lambda c: c.delete_alias_async(name, alias)
         )
-        return request_id_of(response)

@@ -12,7 +12,7 @@ from typing import Any
 from alibabacloud_fc20230330 import models as fc
 
 from service.cloud.access import FcAccess
-from service.cloud.client import FcClient, FcResult, request_id_of
+from service.cloud.client import FcClient, FcResult
 
 
 class SubresourceCalls(FcClient):
@@ -45,10 +45,9 @@ class SubresourceCalls(FcClient):
         )
 
     async def delete_trigger(self, access: FcAccess, name: str, trigger: str) -> str | None:
-        response = await self._call(
+        return await self._request_id(
             access, "DeleteTrigger", lambda c: c.delete_trigger_async(name, trigger)
         )
-        return request_id_of(response)
 
     # -- async-invoke config -------------------------------------------------
 
@@ -76,12 +75,11 @@ class SubresourceCalls(FcClient):
         self, access: FcAccess, name: str, qualifier: str
     ) -> str | None:
         request = fc.DeleteAsyncInvokeConfigRequest(qualifier=qualifier)
-        response = await self._call(
+        return await self._request_id(
             access,
             "DeleteAsyncInvokeConfig",
             lambda c: c.delete_async_invoke_config_async(name, request),
         )
-        return request_id_of(response)
 
     # -- provision and concurrency configs -------------------------------------
 
@@ -107,12 +105,11 @@ class SubresourceCalls(FcClient):
         self, access: FcAccess, name: str, qualifier: str | None = None
     ) -> str | None:
         request = fc.DeleteProvisionConfigRequest(qualifier=qualifier)
-        response = await self._call(
+        return await self._request_id(
             access,
             "DeleteProvisionConfig",
             lambda c: c.delete_provision_config_async(name, request),
         )
-        return request_id_of(response)
 
     async def get_concurrency_config(self, access: FcAccess, name: str) -> dict[str, Any] | None:
         return await self._optional(
@@ -131,10 +128,9 @@ class SubresourceCalls(FcClient):
         )
 
     async def delete_concurrency_config(self, access: FcAccess, name: str) -> str | None:
-        response = await self._call(
+        return await self._request_id(
             access, "DeleteConcurrencyConfig", lambda c: c.delete_concurrency_config_async(name)
         )
-        return request_id_of(response)
 
     # -- custom domains ----------------------------------------------------------
 
