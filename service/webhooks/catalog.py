@@ -15,9 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from service.kit.settings import Settings
 from service.webhooks.messages import Event, standard_body
 from service.webhooks.schemas import EventType
 
+_DEFAULT_TIMEOUT = Settings.model_fields["webhook_timeout_seconds"].default
 _CHANGE = {"path": "/memorySize", "base": 512, "value": 1024}
 _DEPLOYMENT = {
     "deployment_id": "9a2ff8f4-b706-4bea-bfe6-dff961c09b70",
@@ -205,9 +207,9 @@ def _declare(app: FastAPI, event: EventType, doc: _Doc) -> None:
     app.webhooks.post(
         event.value,
         summary=event.value,
-        description=doc.description + "\n\nAnswer with any 2xx within "
-        "`FCPLANE_WEBHOOK_TIMEOUT_SECONDS` (10 s by default); anything else is retried with "
-        "backoff.",
+        description=f"{doc.description}\n\nAnswer with any 2xx within "
+        f"`FCPLANE_WEBHOOK_TIMEOUT_SECONDS` ({_DEFAULT_TIMEOUT:g} s by default); anything else "
+        "is retried with backoff.",
         operation_id=f"webhook_{event.value.replace('.', '_')}",
         tags=["webhook events"],
         openapi_extra={"requestBody": {"content": {"application/json": {"examples": example}}}},
