@@ -16,6 +16,11 @@ from service.models.function import FunctionRef
 FUNCTION_PREFIX = "/v1/accounts/{account}/functions/{name}"
 
 
+def function_path(ref: FunctionRef) -> str:
+    """The API path of a function: ``/v1/accounts/prod/functions/orders``."""
+    return FUNCTION_PREFIX.format(account=ref.account, name=ref.name)
+
+
 # A function name wherever it is given: in the path, in a request body.
 FUNCTION_NAME_DESCRIPTION = (
     "FC function name: letters, digits, _ and -, not starting with a digit or -."
