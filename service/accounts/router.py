@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from service.accounts.service import AccountService
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
+from service.kit.names import account_alias
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_query import StrictQueryRoute
@@ -19,7 +20,7 @@ router = APIRouter(
     responses=problems(401, 403, 422),
 )
 
-AliasPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+AliasPath = Annotated[str, account_alias(Path)]
 
 
 async def _service(request: Request) -> AccountService:

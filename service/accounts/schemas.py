@@ -8,15 +8,9 @@ from urllib.parse import urlsplit
 import idna
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-Alias = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="Unique name: lower-case letters, digits, _ and -.",
-    ),
-]
+from service.kit.names import account_alias
+
+Alias = Annotated[str, account_alias(Field, "Unique name: lower-case letters, digits, _ and -.")]
 AccountId = Annotated[
     str,
     Field(

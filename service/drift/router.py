@@ -8,6 +8,7 @@ from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.drift.schemas import DriftCheckOut, DriftEventOut, DriftScanOut
 from service.drift.service import DriftService
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
+from service.kit.names import account_alias, fc_name
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_query import StrictQueryRoute
@@ -46,22 +47,10 @@ async def list_events(
     drift: Drift,
     page: PageDep,
     account: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=64,
-            pattern=r"^[a-z0-9][a-z0-9_-]*$",
-            description="Only events of functions in this account.",
-        ),
+        str | None, account_alias(Query, "Only events of functions in this account.")
     ] = None,
     function: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=64,
-            pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
-            description="Only events of functions with this name.",
-        ),
+        str | None, fc_name(Query, "Only events of functions with this name.")
     ] = None,
     status: Annotated[DriftEventStatus | None, Query()] = None,
 ) -> Page[DriftEventOut]:

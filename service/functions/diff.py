@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from service.functions.subresources import SUBRESOURCES, TRIGGERS
+
 
 class _Missing:
     def __repr__(self) -> str:
@@ -134,22 +136,18 @@ def not_in(state: dict[str, Any], wanted: list[Change]) -> list[Change]:
     return [c for c in wanted if value_at(state, c.path) != c.value]
 
 
-# Sub-resources a change adds or removes as a whole, and how the plan names them.
-_WHOLE = {
-    "asyncInvokeConfig": "asyncInvokeConfig",
-    "provisionConfig": "provisionConfig",
-    "concurrencyConfig": "concurrencyConfig",
-    "customDomain": "customDomain",
-}
+# Sub-resources a change adds or removes as a whole, named by their key. Triggers
+# are always present (as a map); a trigger is added or removed on its own path.
+_WHOLE = frozenset(SUBRESOURCES) - {TRIGGERS}
 
 
 def _whole(path: str) -> str | None:
     """``trigger http_t`` for ``/triggers/http_t``, ``asyncInvokeConfig`` for its path."""
     tokens = [_unescape(t) for t in path.lstrip("/").split("/")]
-    if len(tokens) == 2 and tokens[0] == "triggers":
+    if len(tokens) == 2 and tokens[0] == TRIGGERS:
         return f"trigger {tokens[1]}"
     if len(tokens) == 1 and tokens[0] in _WHOLE:
-        return _WHOLE[tokens[0]]
+        return tokens[0]
     return None
 
 

@@ -10,28 +10,26 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from service.kit.names import account_alias, fc_name
 from service.models.function import FunctionRef
 
 FUNCTION_PREFIX = "/v1/accounts/{account}/functions/{name}"
 
+
+def function_path(ref: FunctionRef) -> str:
+    """The API path of a function: ``/v1/accounts/prod/functions/orders``."""
+    return FUNCTION_PREFIX.format(account=ref.account, name=ref.name)
+
+
+# A function name wherever it is given: in the path, in a request body.
+FUNCTION_NAME_DESCRIPTION = (
+    "FC function name: letters, digits, _ and -, not starting with a digit or -."
+)
+
 AccountPath = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="Alias of the fcplane account the function lives in.",
-    ),
+    str, account_alias(Path, "Alias of the fcplane account the function lives in.")
 ]
-NamePath = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
-        description="The FC function name.",
-    ),
-]
+NamePath = Annotated[str, fc_name(Path, FUNCTION_NAME_DESCRIPTION)]
 
 
 async def _function_ref(account: AccountPath, name: NamePath) -> FunctionRef:

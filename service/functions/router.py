@@ -8,6 +8,7 @@ from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.paths import FUNCTION_PREFIX, AccountPath, FunctionPath
 from service.functions.schemas import DiffOut, FunctionCreate, FunctionOut, RevisionOut
 from service.functions.service import FunctionService
+from service.kit.names import account_alias
 from service.kit.openapi import problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
 from service.kit.strict_query import StrictQueryRoute
@@ -67,13 +68,7 @@ async def list_functions(
     functions: Functions,
     page: PageDep,
     account: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=64,
-            pattern=r"^[a-z0-9][a-z0-9_-]*$",
-            description="Only the functions of this account.",
-        ),
+        str | None, account_alias(Query, "Only the functions of this account.")
     ] = None,
 ) -> Page[FunctionOut]:
     """Every managed function, by account and name."""

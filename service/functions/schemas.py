@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.functions import specs
+from service.functions.paths import FUNCTION_NAME_DESCRIPTION
 from service.functions.props import (
     AsyncInvokeConfigProps,
     ConcurrencyConfigProps,
@@ -15,18 +16,11 @@ from service.functions.props import (
     unique_trigger_names,
 )
 from service.functions.state import props_of
+from service.kit.names import fc_name
 from service.models.function import DriftStatus
 from service.models.revision import RevisionSource
 
-FunctionName = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
-        description="FC function name: letters, digits, _ and -, not starting with a digit or -.",
-    ),
-]
+FunctionName = Annotated[str, fc_name(Field, FUNCTION_NAME_DESCRIPTION)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of a code package.")]
 
 # FC: "the total size of environment variables cannot exceed 4 KB".

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.jobs.schemas import JobCreate, JobOut, JobStatus
 from service.jobs.service import SUMMARY_REPORT, JobService
+from service.kit.names import account_alias, fc_name
 from service.kit.openapi import problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
 from service.kit.strict_query import StrictQueryRoute
@@ -84,12 +85,8 @@ async def list_jobs(
     page: PageDep,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[JobStatus | None, Query()] = None,
-    account: Annotated[
-        str | None, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    ] = None,
-    function: Annotated[
-        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
-    ] = None,
+    account: Annotated[str | None, account_alias(Query)] = None,
+    function: Annotated[str | None, fc_name(Query)] = None,
 ) -> Page[JobOut]:
     """Newest first."""
     rows = await jobs.page(

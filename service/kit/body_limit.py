@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.kit.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE
+from service.kit.errors import PROBLEM_JSON, PayloadTooLarge, problem_body
 
 
 class _TooLarge(BaseException):
@@ -30,14 +30,13 @@ class _TooLarge(BaseException):
 
 
 def _problem(limit: int) -> bytes:
-    body = {
-        "type": PROBLEM_TYPE_BASE + "payload_too_large",
-        "title": "Payload too large",
-        "status": 413,
-        "detail": f"the request body is larger than this endpoint's {limit}-byte limit",
-        "code": "payload_too_large",
-        "limit": limit,
-    }
+    body = problem_body(
+        PayloadTooLarge.status,
+        PayloadTooLarge.code,
+        PayloadTooLarge.title,
+        f"the request body is larger than this endpoint's {limit}-byte limit",
+        limit=limit,
+    )
     return json.dumps(body).encode()
 
 

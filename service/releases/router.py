@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
+from service.kit.names import fc_name
 from service.kit.openapi import problems
 from service.kit.strict_query import StrictQueryRoute
 from service.releases.schemas import (
@@ -24,15 +25,7 @@ router = APIRouter(
     route_class=StrictQueryRoute, tags=["releases"], responses=problems(401, 403, 404, 422)
 )
 
-AliasName = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
-        description="The alias name.",
-    ),
-]
+AliasName = Annotated[str, fc_name(Path, "The alias name.", max_length=128)]
 ALIAS = FUNCTION_PREFIX + "/aliases/{alias}"
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from service.functions.paths import function_path
 from service.models import WebhookDelivery, WebhookEvent
 from service.models.function import FunctionRef
 from service.webhooks.repository import OutboxRepository
@@ -82,8 +83,7 @@ async def emit(
         stream=stream,
         seq=await outbox.next_seq(stream),
         actor=actor,
-        resource=resource
-        or (f"/v1/accounts/{function.account}/functions/{function.name}" if function else None),
+        resource=resource or (function_path(function) if function else None),
         # JSON-ready now (datetimes, enums, pydantic models), so a payload that
         # cannot be stored fails here, in the caller's code, not at commit.
         payload=_scrub(to_jsonable_python(dict(payload))),
