@@ -24,6 +24,7 @@ from service.cloud.gateway import FcGateway
 from service.drift.service import record_alias_drift, record_drift, resolve_drift
 from service.functions import diff
 from service.functions.live import LiveReader
+from service.functions.paths import function_path
 from service.functions.repository import FunctionRepository
 from service.functions.service import existing
 from service.kit.crypto import SecretBox
@@ -118,7 +119,7 @@ class ReleaseService:
                     "from_revision": version.from_revision,
                 },
                 actor=author,
-                resource=f"/v1/accounts/{ref.account}/functions/{ref.name}/versions",
+                resource=f"{function_path(ref)}/versions",
             )
         return version
 
@@ -343,8 +344,7 @@ class ReleaseService:
                     else [],
                 },
                 actor=author,
-                resource=f"/v1/accounts/{function.ref.account}/functions/{function.name}"
-                f"/aliases/{alias.name}",
+                resource=f"{function_path(function.ref)}/aliases/{alias.name}",
             )
         return alias
 
