@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+from service.kit.strict_route import json_depth
 
 
 async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) -> None:
@@ -35,3 +38,39 @@ async def test_unknown_query_parameters_are_named(client: httpx.AsyncClient) -> 
     response = await client.get("/v1/accounts", params={"limt": 5, "limit": 5})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["limt"]
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize("depth", [33, 600, 100_000])
+async def test_a_body_nested_too_deeply_is_refused_not_a_500(
+    client: httpx.AsyncClient, depth: int
+) -> None:
+    # Deep inside a free-form config block, where nothing else limits the shape.
+    body = (
+        b'{"base_revision": 0, "config": {"runtime": "python3.10", "handler": "i.h", '
+        b'"vpcConfig": ' + _nested(depth - 2) + b"}}"
+    )
+    response = await client.post(
+        "/v1/accounts/local/functions/deep/deployments",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["errors"] == [
+        {
+            "field": "body",
+            "location": "body",
+            "message": "nested deeper than 32 levels of arrays and objects",
+            "type": "too_deep",
+        }
+    ]
+
+
+def test_json_depth_ignores_brackets_in_strings() -> None:
+    assert json_depth(b'{"a": "[[[[{{{{", "b": [1, {"c": "]]]}"}]}') == 3
+    assert json_depth(b'"\\"[[["') == 0
+    assert json_depth(_nested(32)) == 32

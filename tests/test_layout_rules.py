@@ -55,7 +55,7 @@ def test_every_router_refuses_unknown_query_parameters() -> None:
         for p in FCPLANE
         if p.name == "router.py"
         and "APIRouter(" in p.read_text()
-        and "route_class=StrictQueryRoute" not in p.read_text()
+        and "route_class=StrictRoute" not in p.read_text()
     ]
     assert offenders == []
 

@@ -10,11 +10,11 @@ from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.names import account_alias
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.state import app_state
 
 router = APIRouter(
-    route_class=StrictQueryRoute,
+    route_class=StrictRoute,
     prefix="/v1/accounts",
     tags=["accounts"],
     responses=problems(401, 403, 422),

@@ -9,11 +9,11 @@ from service.auth.schemas import TokenCreate, TokenCreated, TokenOut
 from service.auth.service import TokenService
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.state import app_state
 
 router = APIRouter(
-    route_class=StrictQueryRoute,
+    route_class=StrictRoute,
     prefix="/v1/tokens",
     tags=["tokens"],
     responses=problems(401, 403, 422),

@@ -17,12 +17,10 @@ from service.deploys.service import REPLAYED_HEADER, DeployService
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.state import app_state
 
-router = APIRouter(
-    route_class=StrictQueryRoute, tags=["deployments"], responses=problems(401, 403, 422)
-)
+router = APIRouter(route_class=StrictRoute, tags=["deployments"], responses=problems(401, 403, 422))
 
 IdPath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
 

@@ -11,11 +11,11 @@ from service.functions.paths import FUNCTION_PREFIX, FunctionPath
 from service.kit.names import account_alias, fc_name
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.models.drift import DriftEventStatus
 from service.state import app_state
 
-router = APIRouter(route_class=StrictQueryRoute, tags=["drift"], responses=problems(401, 403, 422))
+router = APIRouter(route_class=StrictRoute, tags=["drift"], responses=problems(401, 403, 422))
 
 
 async def _service(request: Request) -> DriftService:

@@ -11,13 +11,11 @@ from service.functions.service import FunctionService
 from service.kit.names import account_alias
 from service.kit.openapi import problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.models.function import FunctionRef
 from service.state import app_state
 
-router = APIRouter(
-    route_class=StrictQueryRoute, tags=["functions"], responses=problems(401, 403, 422)
-)
+router = APIRouter(route_class=StrictRoute, tags=["functions"], responses=problems(401, 403, 422))
 
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

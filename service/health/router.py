@@ -8,10 +8,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from service.kit.migrations import current_revisions
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.state import StateDep
 
-router = APIRouter(route_class=StrictQueryRoute, tags=["health"])
+router = APIRouter(route_class=StrictRoute, tags=["health"])
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 2.0

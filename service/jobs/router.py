@@ -13,12 +13,12 @@ from service.jobs.service import SUMMARY_REPORT, JobService
 from service.kit.names import account_alias, fc_name
 from service.kit.openapi import problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.state import app_state
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(route_class=StrictQueryRoute, tags=["jobs"], responses=problems(401, 403, 422))
+router = APIRouter(route_class=StrictRoute, tags=["jobs"], responses=problems(401, 403, 422))
 
 LOCUST_REPORT = "locust"
 # Reports are whole HTML documents (with scripts, for Locust's); sandboxing

@@ -8,12 +8,12 @@ from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.codezip import ZipLimits
 from service.kit.errors import NotFound, PayloadTooLarge
 from service.kit.openapi import problems
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.packages.service import PackageService
 from service.state import app_state
 
 router = APIRouter(
-    route_class=StrictQueryRoute,
+    route_class=StrictRoute,
     prefix="/v1/code-packages",
     tags=["code packages"],
     responses=problems(401, 403, 422),

@@ -9,7 +9,7 @@ from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
 from service.kit.names import fc_name
 from service.kit.openapi import problems
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.releases.schemas import (
     AliasBase,
     AliasOut,
@@ -22,7 +22,7 @@ from service.releases.service import ReleaseService
 from service.state import app_state
 
 router = APIRouter(
-    route_class=StrictQueryRoute, tags=["releases"], responses=problems(401, 403, 404, 422)
+    route_class=StrictRoute, tags=["releases"], responses=problems(401, 403, 404, 422)
 )
 
 AliasName = Annotated[str, fc_name(Path, "The alias name.", max_length=128)]

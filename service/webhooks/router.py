@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.openapi import problems
 from service.kit.pagination import Page, PageDep
-from service.kit.strict_query import StrictQueryRoute
+from service.kit.strict_route import StrictRoute
 from service.state import app_state
 from service.webhooks.schemas import (
     DeliveryOut,
@@ -21,9 +21,7 @@ from service.webhooks.schemas import (
 )
 from service.webhooks.service import WebhookService
 
-router = APIRouter(
-    route_class=StrictQueryRoute, tags=["webhooks"], responses=problems(401, 403, 422)
-)
+router = APIRouter(route_class=StrictRoute, tags=["webhooks"], responses=problems(401, 403, 422))
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
