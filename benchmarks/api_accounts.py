@@ -21,26 +21,29 @@ the round (issue 9's aim: >= 0.8x).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
+from _common import (
+    API_APP,
+    fcplane_env,
+    free_port,
+    migrate,
+    new_database,
+    stop,
+    uvicorn_process,
+    wait_http,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-UVICORN_FLAGS = ["--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
 BACKENDS = ("SQLite", "PostgreSQL")
 
 
@@ -49,12 +52,6 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ms(value: str) -> float:
@@ -96,51 +93,15 @@ class Target:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", *self.app, *UVICORN_FLAGS, "--port", str(self.port)],
-            env={**os.environ, **self.env},
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
-            try:
-                httpx.get(f"{self.url}/healthz")
-                return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start")
+        self.proc = uvicorn_process(*self.app, port=self.port, env={**os.environ, **self.env})
+        wait_http(f"{self.url}/healthz", self.proc)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
-def fcplane_env(database_url: str, data_dir: str, token: str, cache_s: float) -> dict[str, str]:
-    return {
-        "FCPLANE_DATABASE_URL": database_url,
-        "FCPLANE_DATA_DIR": data_dir,
-        "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
-        "FCPLANE_BOOTSTRAP_TOKEN": token,
-        "FCPLANE_LOG_LEVEL": "warning",
-        "FCPLANE_TOKEN_CACHE_SECONDS": str(cache_s),
-    }
-
-
-def migrate(database_url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "service", "db", "upgrade"],
-        cwd=ROOT,
-        env={**os.environ, "FCPLANE_DATABASE_URL": database_url},
-        check=True,
-        capture_output=True,
-    )
+        stop(self.proc)
 
 
 def seed(target: Target, token: str, count: int) -> None:
@@ -173,16 +134,6 @@ def same_json(fcplane: Target, core: Target, token: str) -> None:
         )
 
 
-async def _pg(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
@@ -197,43 +148,42 @@ def main() -> None:
         sys.exit("wrk is required: apt-get install wrk")
 
     token = "fcp_" + secrets.token_urlsafe(32)
-    tmp = tempfile.mkdtemp(prefix="fcplane-bench-")
-    pg_db = f"fcplane_bench_{os.getpid()}"
-    asyncio.run(_pg(f'CREATE DATABASE "{pg_db}"'))
-    urls = {
-        "SQLite": f"sqlite+aiosqlite:///{tmp}/bench.db",
-        "PostgreSQL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}",
-    }
-    factory = ["--factory", "service.app:create_app"]
-    core = ["--factory", "benchmarks.core_app:create_app"]
-    targets = [Target("bare FastAPI", ["benchmarks.bare_app:app"], {})]
-    for backend in BACKENDS:
-        env = fcplane_env(urls[backend], f"{tmp}/{backend}", token, args.token_cache_seconds)
-        targets.append(Target(f"fcplane {backend}", factory, env))
-        targets.append(Target(f"Core {backend}", core, {"FCPLANE_DATABASE_URL": urls[backend]}))
-    by_name = {t.name: t for t in targets}
-    results: dict[str, list[Result]] = {t.name: [] for t in targets}
-    try:
-        for url in urls.values():
-            migrate(url)
-        for target in targets:  # fcplane before its Core twin: it seeds the database
-            target.start()
-            if target.name.startswith("fcplane"):
-                seed(target, token, args.accounts)
-            if target.name.startswith("Core"):
-                same_json(by_name[target.name.replace("Core", "fcplane")], target, token)
-            # Warm-up: connection pools, caches, the first-request path.
-            wrk(f"{target.url}/v1/accounts", token, 2, args.connections)
-        for _ in range(args.rounds):
+    cache = str(args.token_cache_seconds)
+    with (
+        tempfile.TemporaryDirectory(prefix="fcplane-bench-", ignore_cleanup_errors=True) as tmp,
+        new_database("sqlite", tmp) as sqlite_url,
+        new_database("postgresql", tmp) as postgresql_url,
+    ):
+        urls = {"SQLite": sqlite_url, "PostgreSQL": postgresql_url}
+        core = ["--factory", "benchmarks.core_app:create_app"]
+        targets = [Target("bare FastAPI", ["benchmarks.bare_app:app"], {})]
+        for backend in BACKENDS:
+            env = fcplane_env(
+                urls[backend], f"{tmp}/{backend}", token, FCPLANE_TOKEN_CACHE_SECONDS=cache
+            )
+            targets.append(Target(f"fcplane {backend}", list(API_APP), env))
+            targets.append(Target(f"Core {backend}", core, {"FCPLANE_DATABASE_URL": urls[backend]}))
+        by_name = {t.name: t for t in targets}
+        results: dict[str, list[Result]] = {t.name: [] for t in targets}
+        try:
+            for url in urls.values():
+                migrate(url)
+            for target in targets:  # fcplane before its Core twin: it seeds the database
+                target.start()
+                if target.name.startswith("fcplane"):
+                    seed(target, token, args.accounts)
+                if target.name.startswith("Core"):
+                    same_json(by_name[target.name.replace("Core", "fcplane")], target, token)
+                # Warm-up: connection pools, caches, the first-request path.
+                wrk(f"{target.url}/v1/accounts", token, 2, args.connections)
+            for _ in range(args.rounds):
+                for target in targets:
+                    results[target.name].append(
+                        wrk(f"{target.url}/v1/accounts", token, args.duration, args.connections)
+                    )
+        finally:
             for target in targets:
-                results[target.name].append(
-                    wrk(f"{target.url}/v1/accounts", token, args.duration, args.connections)
-                )
-    finally:
-        for target in targets:
-            target.stop()
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
-        shutil.rmtree(tmp, ignore_errors=True)
+                target.stop()
 
     bare = results["bare FastAPI"]
     print(

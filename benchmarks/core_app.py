@@ -2,12 +2,11 @@
 
 The same query as fcplane's account list (the columns of ``_SUMMARIES`` in
 service/accounts/repository.py, ordered by alias, ``limit + 1`` rows) on an
-engine with the same settings as service/kit/db.py (pool of 20, no overflow,
-30 s pool timeout, pool_recycle on PostgreSQL; the same PRAGMAs on SQLite),
-presented as the same JSON through the same kind of pydantic response model.
-No authentication, no session, no service layer. It defines its own table and
-engine rather than importing fcplane's, so it runs unchanged against the code
-before and after a refactor of fcplane's internals.
+engine from fcplane's own ``service.kit.db.create_engine`` (its pool settings,
+and its PRAGMAs on SQLite), presented as the same JSON through the same kind of
+pydantic response model. No authentication, no session, no service layer. It
+defines its own table rather than importing fcplane's models, so the query
+stays the same across refactors of fcplane's internals.
 
     FCPLANE_DATABASE_URL=sqlite+aiosqlite:///... \\
         uvicorn --factory benchmarks.core_app:create_app --no-access-log
@@ -21,7 +20,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
@@ -35,13 +34,11 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    event,
     select,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-POOL = {"pool_size": 20, "max_overflow": 0, "pool_timeout": 30}
+from service.kit.db import create_engine
 
 accounts = Table(
     "accounts",
@@ -73,23 +70,6 @@ QUERY = (
     .order_by(accounts.c.alias)
     .limit(bindparam("limit"))
 )
-
-
-def create_engine(url: str) -> AsyncEngine:
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_recycle=1800, **POOL)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **POOL)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _: Any) -> None:
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    return engine
 
 
 class AccountOut(BaseModel):

@@ -39,71 +39,54 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import hashlib
-import io
 import os
 import re
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
+from _common import (
+    API_APP,
+    CONFIG,
+    FUNCTIONS,
+    Receive,
+    Scope,
+    Send,
+    add_account,
+    code_zip,
+    create_function,
+    emulator_process,
+    fc_client,
+    fcplane_env,
+    free_port,
+    migrate,
+    percentile,
+    read_body,
+    serving,
+    stop,
+    upload_code,
+    uvicorn_process,
+    wait_http,
+    workspace,
+)
 from alibabacloud_fc20230330 import models as fc
 from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
-from alibabacloud_tea_openapi.models import Config
 
 from service.functions import subresources as sub
 from service.functions.state import state_of, wire_config
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-AK, SK = "bench-ak", "bench-secret-0123456789"
-# Every function lives in the one emulator account, registered as `local`.
-FUNCTIONS = "/v1/accounts/local/functions"
-CONFIG = {"runtime": "python3.10", "handler": "index.handler", "memorySize": 512, "cpu": 0.35}
+# An operation measured: op(worker, i).
+Op = Callable[[int, int], Awaitable[None]]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def code_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
-def wait_http(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-async def measure(
-    concurrency: int, total: int, op: Callable[[int, int], Awaitable[None]]
-) -> dict[str, float]:
+async def measure(concurrency: int, total: int, op: Op) -> dict[str, float]:
     """`op(worker, i)` run `total` times by `concurrency` workers; latency ms + ops/s."""
     latencies: list[float] = []
     counter = iter(range(total))
@@ -117,115 +100,51 @@ async def measure(
     started = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
     elapsed = time.perf_counter() - started
-    latencies.sort()
     return {
         "p50": statistics.median(latencies),
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "p99": percentile(latencies, 0.99),
         "ops": total / elapsed,
     }
 
 
-async def _pg(statement: str) -> None:
-    import asyncpg
+async def medians(
+    rounds: list[list[tuple[str, Op]]], requests: int
+) -> dict[tuple[str, int], dict[str, float]]:
+    """Each round's rows measured at 1, then at 16 clients: the medians over the rounds
+    by (label, clients)."""
+    runs: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+    for rows in rounds:
+        for concurrency in (1, 16):
+            for label, op in rows:
+                runs[label, concurrency].append(await measure(concurrency, requests, op))
+    return {
+        key: {k: statistics.median(m[k] for m in ms) for k in ("p50", "p99", "ops")}
+        for key, ms in runs.items()
+    }
 
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
-
-async def run(args: argparse.Namespace, database: str, part: str) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="fcplane-bench-"))
+def run(args: argparse.Namespace, database: str, part: str) -> None:
     emu_port, api_port = free_port(), free_port()
     token = "fcp_" + secrets.token_urlsafe(32)
-    pg_db = f"fcplane_bench_deploys_{os.getpid()}"
-    if database == "postgresql":
-        await _pg(f'CREATE DATABASE "{pg_db}"')
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
-    else:
-        url = f"sqlite+aiosqlite:///{tmp}/fcplane.db"
-    env = {
-        **os.environ,
-        "FCPLANE_DATABASE_URL": url,
-        "FCPLANE_DATA_DIR": str(tmp / "api"),
-        "FCPLANE_LOG_LEVEL": "warning",
-        "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
-        "FCPLANE_BOOTSTRAP_TOKEN": token,
-        "FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS": "0",
-        "FCPLANE_DRIFT_SCAN_CONCURRENCY": str(args.scan_concurrency),
-    }
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service",
-                "emulator",
-                "--port",
-                str(emu_port),
-                "--data-dir",
-                str(tmp / "emu"),
-                "--access-key",
-                f"{AK}:{SK}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        ),
-    ]
-    subprocess.run(
-        [sys.executable, "-m", "service", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    procs.append(
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "service.app:create_app",
-                "--port",
-                str(api_port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
+    with workspace(database, "fcplane-bench-") as (tmp, url):
+        env = fcplane_env(
+            url,
+            tmp / "api",
+            token,
+            FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS="0",
+            FCPLANE_DRIFT_SCAN_CONCURRENCY=str(args.scan_concurrency),
         )
-    )
-    try:
-        emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
-        wait_http(f"{emu}/_emulator/health")
-        wait_http(f"{api}/healthz")
-        if part == "classic":
-            await bench_classic(args, emu, api, token, database)
-        else:
-            await bench_resource(args, emu, api, token, database)
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(10)
-        if database == "postgresql":
-            await _pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def sdk_client(endpoint: str) -> Client:
-    return Client(
-        Config(
-            access_key_id=AK,
-            access_key_secret=SK,
-            region_id="cn-hangzhou",
-            endpoint=endpoint.removeprefix("http://"),
-            protocol="http",
-        )
-    )
+        procs = [emulator_process(emu_port, tmp / "emu", env=env)]
+        try:
+            migrate(url)
+            procs.append(uvicorn_process(*API_APP, port=api_port, env=env))
+            emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
+            wait_http(f"{emu}/_emulator/health", procs[0])
+            wait_http(f"{api}/healthz", procs[1])
+            bench = bench_classic if part == "classic" else bench_resource
+            asyncio.run(bench(args, emu, api, token, database))
+        finally:
+            stop(*procs)
 
 
 def api_client(api_url: str, token: str) -> httpx.AsyncClient:
@@ -240,41 +159,19 @@ def api_client(api_url: str, token: str) -> httpx.AsyncClient:
 async def setup(api: httpx.AsyncClient, emu: str) -> tuple[str, str]:
     """The emulator as the default account `local`, and the code uploaded: (sha256, zip base64)."""
     data = code_zip()
-    (
-        await api.post(
-            "/v1/accounts",
-            json={
-                "alias": "local",
-                "account_id": "1234567890",
-                "region": "cn-hangzhou",
-                "endpoint": emu,
-                "access_key_id": AK,
-                "access_key_secret": SK,
-                "default": True,
-            },
-        )
-    ).raise_for_status()
-    sha = hashlib.sha256(data).hexdigest()
-    (await api.put(f"/v1/code-packages/{sha}", content=data)).raise_for_status()
-    return sha, base64.b64encode(data).decode()
+    await add_account(api, emu)
+    return await upload_code(api, data), base64.b64encode(data).decode()
 
 
 async def bench_classic(
     args: argparse.Namespace, emu: str, api_url: str, token: str, database: str
 ) -> None:
-    sdk = sdk_client(emu)
+    sdk = fc_client(emu)
     api = api_client(api_url, token)
     sha, zip_b64 = await setup(api, emu)
     heads: dict[str, int] = {}
     for w in range(16):
-        name = f"bench-{w}"
-        (await api.post(FUNCTIONS, json={"name": name})).raise_for_status()
-        first = await api.post(
-            f"{FUNCTIONS}/{name}/deployments",
-            json={"config": CONFIG, "code_sha256": sha, "base_revision": 0},
-        )
-        first.raise_for_status()
-        heads[name] = 1
+        heads[f"bench-{w}"] = await create_function(api, f"bench-{w}", CONFIG, sha)
         # The raw rows get functions of their own, with the same config and code:
         # a raw UpdateFunction on a managed function would be drift for the next deploy.
         raw_body = fc.CreateFunctionInput(
@@ -312,21 +209,13 @@ async def bench_classic(
         await sdk.update_function_async(name, fc.UpdateFunctionRequest(body=body))
         await sdk.get_function_async(name, fc.GetFunctionRequest())
 
-    rows = [
+    rows: list[tuple[str, Op]] = [
         ("fcplane plan", plan),
         ("raw GetFunction", raw_get),
         ("fcplane deploy", deploy),
         ("raw UpdateFunction+GetFunction", raw_update),
     ]
-    runs: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
-    for _ in range(args.rounds):
-        for concurrency in (1, 16):
-            for label, op in rows:
-                runs[label, concurrency].append(await measure(concurrency, args.requests, op))
-    med = {
-        key: {k: statistics.median(m[k] for m in ms) for k in ("p50", "p99", "ops")}
-        for key, ms in runs.items()
-    }
+    med = await medians([rows] * args.rounds, args.requests)
     print(
         f"\n== {database}: {args.requests} requests per measurement, medians of "
         f"{args.rounds} interleaved rounds (load average {os.getloadavg()[0]:.2f}, "
@@ -587,20 +476,10 @@ class CallLog:
         self.calls: list[str] = []
         self.client = httpx.AsyncClient(base_url=upstream, timeout=60)
 
-    async def __call__(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         query = scope["query_string"].decode()
         self.calls.append(f"{scope['method']} {scope['path']}" + (f"?{query}" if query else ""))
         target = scope["raw_path"].decode() + (f"?{query}" if query else "")
@@ -625,26 +504,10 @@ class CallLog:
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[str]:
-        port = free_port()
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
         try:
-            yield f"http://127.0.0.1:{port}"
+            async with serving(self) as url:
+                yield url
         finally:
-            server.should_exit = True
-            await task
             await self.client.aclose()
 
 
@@ -661,24 +524,10 @@ async def check_calls(
     log = CallLog(emu)
     counts: dict[str, int] = {}
     async with log.serving() as proxy:
-        account = {
-            "alias": "verify",
-            "account_id": "1234567891",
-            "region": "cn-hangzhou",
-            "endpoint": proxy,
-            "access_key_id": AK,
-            "access_key_secret": SK,
-        }
-        (await api.post("/v1/accounts", json=account)).raise_for_status()
+        await add_account(api, proxy, alias="verify", account_id="1234567891", default=False)
         base, ours, theirs = "/v1/accounts/verify/functions", "check-fcplane", "check-raw"
-        (await api.post(base, json={"name": ours})).raise_for_status()
-        first = await api.post(
-            f"{base}/{ours}/deployments",
-            json={"config": resource_props(0, 0), "code_sha256": sha, "base_revision": 0},
-        )
-        first.raise_for_status()
-        head: int = first.json()["to_revision"]
-        raw = RawFc(sdk_client(proxy))
+        head = await create_function(api, ours, resource_props(0, 0), sha, base)
+        raw = RawFc(fc_client(proxy))
         await raw.create(theirs, wires[0, 0], zip_b64)
         log.take(ours)  # not compared: the set-up
 
@@ -726,7 +575,7 @@ async def bench_resource(
     args: argparse.Namespace, emu: str, api_url: str, token: str, database: str
 ) -> None:
     api = api_client(api_url, token)
-    raw = RawFc(sdk_client(emu))
+    raw = RawFc(fc_client(emu))
     sha, zip_b64 = await setup(api, emu)
     wires = {(fn, subs): Wire.of(resource_props(fn, subs)) for fn in (0, 1) for subs in (0, 1)}
     print(
@@ -741,13 +590,7 @@ async def bench_resource(
     state: dict[str, tuple[int, int]] = {}
     for w in range(16):
         name = f"res-bench-{w}"
-        (await api.post(FUNCTIONS, json={"name": name})).raise_for_status()
-        first = await api.post(
-            f"{FUNCTIONS}/{name}/deployments",
-            json={"config": resource_props(0, 0), "code_sha256": sha, "base_revision": 0},
-        )
-        first.raise_for_status()
-        heads[name] = first.json()["to_revision"]
+        heads[name] = await create_function(api, name, resource_props(0, 0), sha)
         await raw.create(f"res-raw-{w}", wires[0, 0], zip_b64)
         state[name] = state[f"res-raw-{w}"] = (0, 0)
 
@@ -757,7 +600,7 @@ async def bench_resource(
         state[name] = (1 - fn, 1 - subs if everything else subs)
         return state[name]
 
-    def fcplane_deploy(everything: bool) -> Callable[[int, int], Awaitable[None]]:
+    def fcplane_deploy(everything: bool) -> Op:
         async def op(w: int, i: int) -> None:
             name = f"res-bench-{w}"
             r = await api.post(
@@ -772,7 +615,7 @@ async def bench_resource(
 
         return op
 
-    def raw_deploy(everything: bool) -> Callable[[int, int], Awaitable[None]]:
+    def raw_deploy(everything: bool) -> Op:
         async def op(w: int, i: int) -> None:
             name = f"res-raw-{w}"
             await raw.deploy(name, wires[flip(name, everything)], everything)
@@ -787,21 +630,9 @@ async def bench_resource(
     ]
     for _, op in rows:  # warm-up
         await measure(1, 5, op)
-    runs: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
-    for r in range(args.rounds):
-        # Odd rounds run the raw row of each pair first: no order bias.
-        ordered = (
-            rows
-            if r % 2 == 0
-            else [x for pair in zip(rows[1::2], rows[::2], strict=True) for x in pair]
-        )
-        for concurrency in (1, 16):
-            for label, op in ordered:
-                runs[label, concurrency].append(await measure(concurrency, args.requests, op))
-    med = {
-        key: {k: statistics.median(m[k] for m in ms) for k in ("p50", "p99", "ops")}
-        for key, ms in runs.items()
-    }
+    # Odd rounds run the raw row of each pair first: no order bias.
+    swapped = [x for pair in zip(rows[1::2], rows[::2], strict=True) for x in pair]
+    med = await medians([swapped if r % 2 else rows for r in range(args.rounds)], args.requests)
     print(
         f"\ndeploys: {args.requests} per measurement, medians of {args.rounds} interleaved "
         f"rounds (load average {os.getloadavg()[0]:.2f})"
@@ -824,14 +655,7 @@ async def bench_resource(
 
     async def create(i: int) -> None:
         async with limit:
-            name = f"res-{i}"
-            (await api.post(FUNCTIONS, json={"name": name})).raise_for_status()
-            (
-                await api.post(
-                    f"{FUNCTIONS}/{name}/deployments",
-                    json={"config": resource_props(0, 0), "code_sha256": sha, "base_revision": 0},
-                )
-            ).raise_for_status()
+            await create_function(api, f"res-{i}", resource_props(0, 0), sha)
 
     await asyncio.gather(*(create(i) for i in range(n)))
     names = [f"res-bench-{w}" for w in range(16)] + [f"res-{i}" for i in range(n)]
@@ -891,7 +715,7 @@ def main() -> None:
     parts = ["classic", "resource"] if args.part == "all" else [args.part]
     for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
         for part in parts:
-            asyncio.run(run(args, database, part))
+            run(args, database, part)
 
 
 if __name__ == "__main__":

@@ -13,27 +13,32 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
+from _common import (
+    ECHO_PY,
+    HERE,
+    Receive,
+    Scope,
+    Send,
+    code_zip,
+    emulator_process,
+    fc_client,
+    free_port,
+    percentile,
+    read_body,
+    stop,
+    uvicorn_process,
+    wait_http,
+)
 from alibabacloud_fc20230330 import models as fc_models
-from alibabacloud_fc20230330.client import Client
-from alibabacloud_tea_openapi.models import Config
 
-AK, SK = "bench-ak", "bench-secret"
-ECHO_PY = "def handler(event, context):\n    return event\n"
 # Through an HTTP trigger the handler gets FC's HTTP event; answer with its body.
 WEB_PY = (
     "import json\n"
@@ -41,19 +46,13 @@ WEB_PY = (
     "    return {'statusCode': 200, 'body': json.loads(event)['body']}\n"
 )
 PAYLOAD = b'{"hello": "world"}'
-ROOT = Path(__file__).resolve().parents[1]
 
 
-async def bare_app(scope: dict, receive: Callable, send: Callable) -> None:  # type: ignore[type-arg]
+async def bare_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The baseline: an ASGI app that echoes the request body and does nothing else."""
     if scope["type"] != "http":
         return
-    body = b""
-    more = True
-    while more:
-        message = await receive()
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
+    body = await read_body(receive)
     await send(
         {
             "type": "http.response.start",
@@ -62,38 +61,6 @@ async def bare_app(scope: dict, receive: Callable, send: Callable) -> None:  # t
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
-
-
-def sdk(endpoint: str) -> Client:
-    return Client(
-        Config(
-            access_key_id=AK,
-            access_key_secret=SK,
-            region_id="cn-hangzhou",
-            endpoint=endpoint,
-            protocol="http",
-            max_idle_conns=64,
-        )
-    )
 
 
 def run(
@@ -141,17 +108,16 @@ def run(
     elapsed = time.perf_counter() - started
     if errors:
         raise errors[0]
-    latencies.sort()
     return {
         "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
         "rps": len(latencies) / elapsed,
     }
 
 
 def sdk_invoke(endpoint: str, function: str) -> Callable[[], Callable[[], None]]:
     def factory() -> Callable[[], None]:
-        client = sdk(endpoint)
+        client = fc_client(endpoint, max_idle_conns=64)
         request = fc_models.InvokeFunctionRequest(body=PAYLOAD)
 
         def call() -> None:
@@ -181,16 +147,9 @@ def http_post(url: str) -> Callable[[], Callable[[], None]]:
     return factory
 
 
-def _zip(source: str) -> str:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("index.py", source)
-    return base64.b64encode(buf.getvalue()).decode()
-
-
 def setup_emulator(endpoint: str) -> str:
     """Create the echo function, and a web function with an anonymous HTTP trigger."""
-    client = sdk(endpoint)
+    client = fc_client(endpoint, max_idle_conns=64)
     for name, source in (("echo", ECHO_PY), ("web", WEB_PY)):
         client.create_function(
             fc_models.CreateFunctionRequest(
@@ -200,7 +159,9 @@ def setup_emulator(endpoint: str) -> str:
                     handler="index.handler",
                     memory_size=1024,
                     cpu=1.0,
-                    code=fc_models.InputCodeLocation(zip_file=_zip(source)),
+                    code=fc_models.InputCodeLocation(
+                        zip_file=base64.b64encode(code_zip(source)).decode()
+                    ),
                 )
             )
         )
@@ -225,45 +186,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     args = parser.parse_args()
 
-    env = {**os.environ, "FCPLANE_EMULATOR_ACCESS_KEYS": f"{AK}:{SK}"}
     emu_port, bare_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as data_dir:
-        emulator = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from service.cli import main; main()",
-                "emulator",
-                "--port",
-                str(emu_port),
-                "--data-dir",
-                data_dir,
-                "--log-level",
-                "warning",
-                "--instance-limit",
-                "100",
-            ],
-            cwd=ROOT,
-            env=env,
+        emulator = emulator_process(
+            emu_port, data_dir, "--log-level", "warning", "--instance-limit", "100"
         )
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "benchmarks.emulator_invoke:bare_app",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        # From this folder: the module imports _common.
+        bare = uvicorn_process("emulator_invoke:bare_app", "--app-dir", str(HERE), port=bare_port)
         try:
-            wait_port(emu_port, emulator)
-            wait_port(bare_port, bare)
+            wait_http(f"http://127.0.0.1:{emu_port}/_emulator/health", emulator)
+            wait_http(f"http://127.0.0.1:{bare_port}/", bare)
             emu_endpoint = f"127.0.0.1:{emu_port}"
             trigger_url = setup_emulator(emu_endpoint)
             rows = []
@@ -282,9 +214,7 @@ def main() -> None:
                         (target, path, concurrency, run(factory, args.requests, concurrency))
                     )
         finally:
-            for proc in (emulator, bare):
-                proc.terminate()
-                proc.wait(timeout=30)
+            stop(emulator, bare)
 
     print(f"\n{args.requests} warm calls per row, payload {len(PAYLOAD)} bytes, one run\n")
     print(

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import tempfile
 import time
 import uuid
-import zipfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
+from _common import Receive, Scope, Send, code_zip, read_body, serving
 
 from service.emulator.runtime.contract import FunctionSpec, InvokeRequest
 from service.emulator.runtime.manager import ProcessRuntime
@@ -38,8 +35,7 @@ HELLO = "def handler(event, context):\n    return event or b'hello world'\n"
 def _spec(root: Path, name: str) -> FunctionSpec:
     code = root / "hello.zip"
     if not code.exists():
-        with zipfile.ZipFile(code, "w") as archive:
-            archive.writestr("index.py", HELLO)
+        code.write_bytes(code_zip(HELLO))
     return FunctionSpec(
         name=name,
         qualifier="LATEST",
@@ -112,20 +108,11 @@ def _memory(pid: int) -> dict[str, float]:
     return out
 
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
 def _echo_app(runtime: ProcessRuntime | None, spec: FunctionSpec) -> Any:
-    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         if runtime is not None:
             body = (await runtime.invoke(spec, InvokeRequest(uuid.uuid4().hex, body))).body
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -134,21 +121,9 @@ def _echo_app(runtime: ProcessRuntime | None, spec: FunctionSpec) -> Any:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def http_echo(app: Any, n: int) -> list[float]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
     times = []
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
         for _ in range(50):
             await client.post("/", content=b"echo")
         for _ in range(n):
@@ -157,8 +132,6 @@ async def http_echo(app: Any, n: int) -> list[float]:
             times.append((time.perf_counter() - started) * 1000)
             if response.content != b"echo":
                 raise RuntimeError(f"unexpected echo: {response.content!r}")
-    server.should_exit = True
-    await task
     return times
 
 

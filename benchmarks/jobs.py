@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import csv
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,11 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from _common import AK, SK, emulator_process, free_port, stop, wait_http
 
 from service.cloud.access import Credentials, FcAccess
 from service.cloud.gateway import FcGateway
-from service.emulator.credentials import admin_bearer
 from service.evals.kinds import EVAL_CONCURRENCY, EVAL_SPEC
 from service.evals.schemas import EvalConcurrencyParams, EvalSpecParams
 from service.jobs.contract import JobContext, JobOutcome
@@ -43,8 +41,6 @@ from tests.evals.test_concurrency_eval import sleepy_config
 from tests.evals.test_spec_eval import BURN_PY
 from tests.loadtest.support import ECHO_PY, HTTP_ECHO_PY, add_http_trigger, python_config
 
-AK, SK = "bench-ak", "bench-secret"
-ROOT = Path(__file__).resolve().parents[1]
 PLAIN_LOCUSTFILE = """
 from locust import constant, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -57,30 +53,6 @@ class Plain(FastHttpUser):
     def post(self):
         self.client.post({path!r}, data=b"hi")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the emulator exited")
-        try:
-            httpx.get(
-                f"http://127.0.0.1:{port}/_emulator/health",
-                headers={"Authorization": f"Bearer {admin_bearer(AK, SK)}"},
-                timeout=1,
-            ).raise_for_status()
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the emulator did not start")
 
 
 class Control:
@@ -265,19 +237,11 @@ def main() -> None:
     parser.add_argument("--screenshots", type=Path, help="write report screenshots here only")
     args = parser.parse_args()
 
-    env = {**os.environ, "FCPLANE_EMULATOR_ACCESS_KEYS": f"{AK}:{SK}"}
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
-        emulator = subprocess.Popen(
-            [
-                sys.executable, "-c", "from service.cli import main; main()", "emulator",
-                "--port", str(port), "--data-dir", data_dir, "--log-level", "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
+        emulator = emulator_process(port, data_dir, "--log-level", "warning")
         try:
-            wait_port(port, emulator)
+            wait_http(f"http://127.0.0.1:{port}/_emulator/health", emulator)
             access = FcAccess(
                 "bench", "1234567890", "cn-hangzhou", f"http://127.0.0.1:{port}",
                 Credentials(AK, SK, None),
@@ -288,8 +252,7 @@ def main() -> None:
                 print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
                 asyncio.run(benchmark(access, args))
         finally:
-            emulator.terminate()
-            emulator.wait(timeout=30)
+            stop(emulator)
 
 
 if __name__ == "__main__":

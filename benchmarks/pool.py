@@ -25,67 +25,41 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import io
 import itertools
 import os
 import random
 import re
 import secrets
-import shutil
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import (
+    API_APP,
+    CONFIG,
+    FUNCTIONS,
+    add_account,
+    code_zip,
+    create_function,
+    emulator_process,
+    fcplane_env,
+    free_port,
+    migrate,
+    percentile,
+    stop,
+    upload_code,
+    uvicorn_process,
+    wait_http,
+    workspace,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-AK, SK = "bench-ak", "bench-secret-0123456789"
-CONFIG = {"runtime": "python3.10", "handler": "index.handler", "memorySize": 512, "cpu": 0.35}
-# Every function lives in the one emulator account, registered as `local`.
-FUNCTIONS = "/v1/accounts/local/functions"
 KINDS = ("plan", "deploy", "drift-check", "list jobs", "list functions")
 BUCKET_S = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the process serving {url} exited with {proc.returncode}")
-        try:
-            httpx.get(url)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def code_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
 @dataclass
@@ -211,35 +185,10 @@ class Load:
 
 async def prepare(api: httpx.AsyncClient, emu: str, args: argparse.Namespace) -> list[str]:
     """Account, code, N deployed functions and one deploy token per client."""
-    (
-        await api.post(
-            "/v1/accounts",
-            json={
-                "alias": "local",
-                "account_id": "1234567890",
-                "region": "cn-hangzhou",
-                "endpoint": emu,
-                "access_key_id": AK,
-                "access_key_secret": SK,
-                "default": True,
-            },
-        )
-    ).raise_for_status()
-    data = code_zip()
-    sha = hashlib.sha256(data).hexdigest()
-    put = await api.put(
-        f"/v1/code-packages/{sha}", content=data, headers={"content-type": "application/zip"}
-    )
-    put.raise_for_status()
+    await add_account(api, emu)
+    sha = await upload_code(api, code_zip())
     for i in range(args.functions):
-        name = f"pool-{i}"
-        (await api.post(FUNCTIONS, json={"name": name})).raise_for_status()
-        (
-            await api.post(
-                f"{FUNCTIONS}/{name}/deployments",
-                json={"config": CONFIG, "code_sha256": sha, "base_revision": 0},
-            )
-        ).raise_for_status()
+        await create_function(api, f"pool-{i}", CONFIG, sha)
     tokens = []
     for i in range(args.clients):
         created = await api.post("/v1/tokens", json={"name": f"ci-{i}", "scopes": ["deploy"]})
@@ -248,79 +197,35 @@ async def prepare(api: httpx.AsyncClient, emu: str, args: argparse.Namespace) ->
     return tokens
 
 
-async def _pg(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def run_one(database: str, args: argparse.Namespace) -> Run:
-    tmp = Path(tempfile.mkdtemp(prefix="fcplane-bench-pool-"))
     emu_port, api_port = free_port(), free_port()
     admin = "fcp_" + secrets.token_urlsafe(32)
-    pg_db = f"fcplane_bench_pool_{os.getpid()}"
-    if database == "postgresql":
-        asyncio.run(_pg(f'CREATE DATABASE "{pg_db}"'))
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
-    else:
-        url = f"sqlite+aiosqlite:///{tmp}/fcplane.db"
-    env = {
-        **os.environ,
-        "FCPLANE_DATABASE_URL": url,
-        "FCPLANE_DATA_DIR": str(tmp / "api"),
-        "FCPLANE_LOG_LEVEL": "warning",
-        "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
-        "FCPLANE_BOOTSTRAP_TOKEN": admin,
-        "FCPLANE_TOKEN_CACHE_SECONDS": "0",
-        "FCPLANE_DATABASE_POOL_SIZE": str(args.pool_size),
-        "FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS": "0",
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    log_path = tmp / "api.log"
-    try:
-        emulator = [
-            *("-m", "service", "emulator", "--port", str(emu_port)),
-            *("--data-dir", str(tmp / "emu"), "--access-key", f"{AK}:{SK}"),
-        ]
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, *emulator], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
-            )
+    with workspace(database, "fcplane-bench-pool-") as (tmp, url):
+        env = fcplane_env(
+            url,
+            tmp / "api",
+            admin,
+            FCPLANE_TOKEN_CACHE_SECONDS="0",
+            FCPLANE_DATABASE_POOL_SIZE=str(args.pool_size),
+            FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS="0",
         )
-        subprocess.run(
-            [sys.executable, "-m", "service", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        uvicorn = [
-            *("-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1"),
-            *("--port", str(api_port), "--no-access-log", "--log-level", "warning"),
-        ]
-        with log_path.open("wb") as log:
-            procs.append(
-                subprocess.Popen([sys.executable, *uvicorn], cwd=ROOT, env=env, stderr=log)
-            )
-        emu, api_url = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
-        wait_http(f"{emu}/_emulator/health", procs[0])
-        wait_http(f"{api_url}/healthz", procs[1])
-        run = asyncio.run(load(emu, api_url, admin, args))
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(10)
-        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
-        if args.keep_log:
-            Path(args.keep_log).mkdir(parents=True, exist_ok=True)
-            (Path(args.keep_log) / f"api-{database}.log").write_text(log_text)
-        if database == "postgresql":
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
-        shutil.rmtree(tmp, ignore_errors=True)
+        procs: list[subprocess.Popen[bytes]] = []
+        log_path = tmp / "api.log"
+        try:
+            procs.append(emulator_process(emu_port, tmp / "emu", env=env))
+            migrate(url)
+            with log_path.open("wb") as log:
+                procs.append(uvicorn_process(*API_APP, port=api_port, env=env, stderr=log))
+            emu, api_url = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
+            wait_http(f"{emu}/_emulator/health", procs[0])
+            wait_http(f"{api_url}/healthz", procs[1])
+            run = asyncio.run(load(emu, api_url, admin, args))
+        finally:
+            stop(*procs)
+            log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+            if args.keep_log:
+                Path(args.keep_log).mkdir(parents=True, exist_ok=True)
+                (Path(args.keep_log) / f"api-{database}.log").write_text(log_text)
     run.server_errors = exceptions_in(log_text)
     run.failed_at = failure_sites(log_text)
     return run

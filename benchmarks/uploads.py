@@ -22,41 +22,38 @@ import io
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from _common import (
+    API_APP,
+    ECHO_PY,
+    fcplane_env,
+    free_port,
+    migrate,
+    percentile,
+    stop,
+    uvicorn_process,
+    wait_http,
+    workspace,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MAX_BYTES = 104_857_600  # FCPLANE_CODE_PACKAGE_MAX_BYTES, the default
 MiB = 1024 * 1024
 ENTRY = 16 * MiB  # random bytes per zip entry
 IDLE_S = 3.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
-
-
 def _zip(sizes: list[int], fill: bool) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+        archive.writestr("index.py", ECHO_PY)
         for i, size in enumerate(sizes):
             archive.writestr(f"blob-{i:02}.bin", os.urandom(size) if fill else b"x")
     return buffer.getvalue()
@@ -126,77 +123,35 @@ async def measure(
     await poller
 
 
-async def _pg(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def run_one(database: str, args: argparse.Namespace) -> dict[str, Row]:
-    tmp = Path(tempfile.mkdtemp(prefix="fcplane-bench-uploads-"))
     port = free_port()
     token = "fcp_" + secrets.token_urlsafe(32)
-    pg_db = f"fcplane_bench_uploads_{os.getpid()}"
-    if database == "postgresql":
-        asyncio.run(_pg(f'CREATE DATABASE "{pg_db}"'))
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
-    else:
-        url = f"sqlite+aiosqlite:///{tmp}/fcplane.db"
-    env = {
-        **os.environ,
-        "FCPLANE_DATABASE_URL": url,
-        "FCPLANE_DATA_DIR": str(tmp / "api"),
-        "FCPLANE_LOG_LEVEL": "warning",
-        "FCPLANE_SECRET_KEY": secrets.token_urlsafe(32),
-        "FCPLANE_BOOTSTRAP_TOKEN": token,
-        "FCPLANE_CODE_PACKAGE_MAX_BYTES": str(MAX_BYTES),
-        "FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS": "0",
-    }
     sizes = {f"{mib} MiB": min(mib * MiB, MAX_BYTES - 1024) for mib in args.sizes_mib}
     rows = {"idle": Row(), **{label: Row() for label in sizes}}
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "service", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
+    with workspace(database, "fcplane-bench-uploads-") as (tmp, url):
+        env = fcplane_env(
+            url,
+            tmp / "api",
+            token,
+            FCPLANE_CODE_PACKAGE_MAX_BYTES=str(MAX_BYTES),
+            FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS="0",
         )
-        uvicorn = [
-            *("-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1"),
-            *("--port", str(port), "--no-access-log", "--log-level", "warning"),
-        ]
-        proc = subprocess.Popen([sys.executable, *uvicorn], cwd=ROOT, env=env)
-        api = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{api}/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the API did not start") from None
-                time.sleep(0.1)
-        interval = args.interval_ms / 1000
-        for _ in range(args.rounds):
-            asyncio.run(measure(api, token, proc.pid, None, interval, rows["idle"]))
-            for label, size in sizes.items():
-                path = tmp / "code.zip"
-                path.write_bytes(package(size))  # fresh bytes: a new sha256 every time
-                asyncio.run(measure(api, token, proc.pid, path, interval, rows[label]))
-                path.unlink()
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        if database == "postgresql":
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
-        shutil.rmtree(tmp, ignore_errors=True)
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            migrate(url)
+            proc = uvicorn_process(*API_APP, port=port, env=env)
+            api = f"http://127.0.0.1:{port}"
+            wait_http(f"{api}/healthz", proc)
+            interval = args.interval_ms / 1000
+            for _ in range(args.rounds):
+                asyncio.run(measure(api, token, proc.pid, None, interval, rows["idle"]))
+                for label, size in sizes.items():
+                    path = tmp / "code.zip"
+                    path.write_bytes(package(size))  # fresh bytes: a new sha256 every time
+                    asyncio.run(measure(api, token, proc.pid, path, interval, rows[label]))
+                    path.unlink()
+        finally:
+            stop(proc)
     print(
         f"\n== {database}: {args.rounds} rounds, /healthz every {args.interval_ms:g} ms "
         f"(load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores); sizes: "

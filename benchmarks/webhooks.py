@@ -32,42 +32,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import io
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from _common import (
+    FUNCTIONS,
+    ROOT,
+    code_zip,
+    create_function,
+    free_port,
+    new_database,
+    stop,
+    upload_code,
+    uvicorn_process,
+    wait_http,
+)
 from sqlalchemy import func, select
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.kit.crypto import SecretBox  # noqa: E402
-from service.kit.db import Database  # noqa: E402
-from service.kit.migrations import upgrade  # noqa: E402
-from service.kit.settings import Settings  # noqa: E402
-from service.models import WebhookDelivery  # noqa: E402
-from service.models.function import FunctionRef  # noqa: E402
-from service.webhooks.dispatcher import BackgroundDispatcher, Dispatcher  # noqa: E402
-from service.webhooks.outbox import emit  # noqa: E402
-from service.webhooks.schemas import EventType, WebhookCreate  # noqa: E402
-from service.webhooks.service import WebhookService  # noqa: E402
-from service.webhooks.transport import new_client  # noqa: E402
+from service.kit.crypto import SecretBox
+from service.kit.db import Database
+from service.kit.migrations import upgrade
+from service.kit.settings import Settings
+from service.models import WebhookDelivery
+from service.models.function import FunctionRef
+from service.webhooks.dispatcher import BackgroundDispatcher, Dispatcher
+from service.webhooks.outbox import emit
+from service.webhooks.schemas import EventType, WebhookCreate
+from service.webhooks.service import WebhookService
+from service.webhooks.transport import new_client
 
-# `fcplane serve` registers its embedded emulator as the default account `local`.
-FUNCTIONS = "/v1/accounts/local/functions"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RECEIVER = """
 import asyncio, os
 DELAY = float(os.environ.get("RECEIVER_DELAY", "0"))
@@ -86,78 +90,29 @@ KEY = os.environ.get("BENCH_KEY") or secrets.token_urlsafe(32)
 BOX = SecretBox(KEY)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def receiver(delay: float = 0.0) -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "recv.py").write_text(RECEIVER)
         port = free_port()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "recv:app",
-                "--app-dir",
-                tmp,
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--lifespan",
-                "off",
-            ],
+        proc = uvicorn_process(
+            *("recv:app", "--app-dir", tmp, "--lifespan", "off"),
+            port=port,
             env={**os.environ, "RECEIVER_DELAY": str(delay)},
         )
         url = f"http://127.0.0.1:{port}/hook"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.post(url, timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
         try:
+            wait_http(url, proc)
             yield url
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop(proc)
 
 
 @contextmanager
 def database(kind: str) -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        if kind == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            upgrade(url)
-            yield url
-            return
-        import asyncpg
-
-        name = f"fcplane_bench_{secrets.token_hex(4)}"
-
-        async def admin(sql: str) -> None:
-            conn = await asyncpg.connect(PG_ADMIN)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with tempfile.TemporaryDirectory() as tmp, new_database(kind, tmp) as url:
+        upgrade(url)
+        yield url
 
 
 def settings_for(url: str, **extra: object) -> Settings:
@@ -261,42 +216,26 @@ async def dispatch_forever(url: str) -> None:
         await dispatcher.pump(asyncio.Event(), 0.02, lambda: False)
 
 
-def _deploy_body(base: int | None, timeout: int, code: str | None = None) -> dict[str, object]:
-    config = {"runtime": "python3.10", "handler": "index.handler", "timeout": timeout}
-    body: dict[str, object] = {"config": config}
-    if base is not None:
-        body["base_revision"] = base
-    if code is not None:
-        body["code_sha256"] = code
-    return body
+def _config(timeout: int) -> dict[str, object]:
+    return {"runtime": "python3.10", "handler": "index.handler", "timeout": timeout}
 
 
 async def deploy_latency(api: str, token: str, hook: str, deploys: int) -> dict[str, list[float]]:
-    """Deploy round trips (ms) per function: `watched` has 5 subscriptions, `plain` none."""
-    source = io.BytesIO()
-    with zipfile.ZipFile(source, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    package = source.getvalue()
-    sha = hashlib.sha256(package).hexdigest()
+    """Deploy round trips (ms) per function: `watched` has 5 subscriptions, `plain` none.
+
+    The functions live in the account `local`: `fcplane serve` registers its
+    embedded emulator as the default account under that name (FUNCTIONS)."""
     headers = {"Authorization": f"Bearer {token}"}
     timings: dict[str, list[float]] = {"plain": [], "watched": []}
     async with httpx.AsyncClient(base_url=api, headers=headers, timeout=60) as client:
-        put = await client.put(f"/v1/code-packages/{sha}", content=package)
-        put.raise_for_status()
+        sha = await upload_code(client, code_zip())
         for _ in range(5):
             created = await client.post(
                 "/v1/webhooks",
                 json={"url": hook, "events": ["deploy.succeeded"], "functions": ["watched"]},
             )
             created.raise_for_status()
-        head: dict[str, int] = {}
-        for name in timings:
-            (await client.post(FUNCTIONS, json={"name": name})).raise_for_status()
-            first = await client.post(
-                f"{FUNCTIONS}/{name}/deployments", json=_deploy_body(None, 3, sha)
-            )
-            first.raise_for_status()
-            head[name] = first.json()["to_revision"]
+        head = {name: await create_function(client, name, _config(3), sha) for name in timings}
         for i in range(deploys + 10):
             order = ["plain", "watched"] if i % 2 else ["watched", "plain"]  # no order bias
             for name in order:
@@ -304,7 +243,7 @@ async def deploy_latency(api: str, token: str, hook: str, deploys: int) -> dict[
                 started = time.perf_counter()
                 response = await client.post(
                     f"{FUNCTIONS}/{name}/deployments",
-                    json=_deploy_body(head[name], 4 + i % 2),
+                    json={"config": _config(4 + i % 2), "base_revision": head[name]},
                 )
                 elapsed = (time.perf_counter() - started) * 1000
                 response.raise_for_status()
@@ -347,20 +286,10 @@ def serve_and_measure_deploys(hook: str, deploys: int) -> None:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         api = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{api}/readyz", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("fcplane serve did not become ready")
-                time.sleep(0.1)
+            wait_http(f"{api}/readyz", proc, ready=True)
             timings = asyncio.run(deploy_latency(api, token, hook, deploys))
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop(proc)
     for name, label in (("plain", "no subscription"), ("watched", "5 subscriptions")):
         samples = sorted(timings[name])
         p99 = samples[int(len(samples) * 0.99) - 1]

@@ -21,7 +21,7 @@ from pathlib import Path
 from .contract import FunctionSpec, HttpRequest, InvokeRequest, InvokeResult
 from .fc_errors import UNHANDLED, error_body, log_end, log_start
 from .limits import InstanceLimits
-from .sandbox import InstanceMounts, NoSandbox, Sandbox
+from .sandbox import InstanceMounts, NoSandbox, Sandbox, args_pipe
 
 MAX_LOG_BYTES = 1 << 20  # per request; the tail is what FC shows anyway
 _PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -240,7 +240,7 @@ class Instance:
             # bwrap reads its arguments from a pipe, so neither `ps` on the host
             # nor /proc/1/cmdline inside shows host paths; its own environment is
             # the instance's, so /proc/1/environ holds nothing of the emulator's.
-            args_fd = _args_pipe(self.sandbox.bwrap_options(self.mounts()))
+            args_fd = args_pipe(self.sandbox.bwrap_options(self.mounts()))
             command, cwd, pass_fds = self.sandbox.command(argv, args_fd), "/", (args_fd,)
         try:
             self.proc = await asyncio.create_subprocess_exec(
@@ -343,21 +343,6 @@ class Instance:
             await asyncio.to_thread(shutil.rmtree, self.tmp_dir, True)
         if self.relay_dir is not None:
             await asyncio.to_thread(shutil.rmtree, self.relay_dir, True)
-
-
-_MAX_ARGS_BYTES = 60_000  # below a pipe's buffer: written whole before bwrap starts
-
-
-def _args_pipe(args: list[str]) -> int:
-    data = b"".join(arg.encode() + b"\0" for arg in args)
-    if len(data) > _MAX_ARGS_BYTES:
-        raise OSError("the instance's command line is too long")
-    read_fd, write_fd = os.pipe()
-    try:
-        os.write(write_fd, data)
-    finally:
-        os.close(write_fd)
-    return read_fd
 
 
 def _children(pid: int) -> list[int]:

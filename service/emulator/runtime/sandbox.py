@@ -89,6 +89,7 @@ _ETC_ALLOWED = (
 )
 _TOP_LEVEL_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _PROBE_TIMEOUT_S = 10.0
+_MAX_ARGS_BYTES = 60_000  # below a pipe's buffer: written whole before bwrap starts
 
 
 class SandboxUnavailable(Exception):
@@ -152,6 +153,9 @@ class Sandbox:
             raise SandboxUnavailable("setpriv (util-linux) is needed to drop to the sandbox user")
         self._etc = state_dir / "etc"
         self._write_identity()
+        # What every instance sees of the host, read once: the per-instance
+        # parts are added around it by bwrap_options.
+        self._host_view = tuple(self._host_options())
 
     @classmethod
     def create(cls, state_dir: Path) -> Sandbox:
@@ -186,12 +190,9 @@ class Sandbox:
         probe_dir.mkdir(exist_ok=True)
         os.chmod(probe_dir, 0o755)
         mounts = InstanceMounts(probe_dir, None, 1 << 20, False, "probe")
-        args = self.bwrap_options(mounts)
-        read_fd, write_fd = os.pipe()
+        read_fd = -1
         try:
-            os.write(write_fd, b"\0".join(a.encode() for a in args) + b"\0")
-            os.close(write_fd)
-            write_fd = -1
+            read_fd = args_pipe(self.bwrap_options(mounts))
             done = subprocess.run(
                 self.command([str(self.interpreter), "-I", "-S", "-c", "pass"], read_fd),
                 pass_fds=(read_fd,),
@@ -203,9 +204,8 @@ class Sandbox:
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxUnavailable(f"bwrap cannot be run: {exc}") from exc
         finally:
-            os.close(read_fd)
-            if write_fd >= 0:
-                os.close(write_fd)
+            if read_fd >= 0:
+                os.close(read_fd)
         if done.returncode != 0:
             why = done.stderr.decode(errors="replace").strip().splitlines()
             raise SandboxUnavailable(
@@ -257,6 +257,21 @@ class Sandbox:
         ]
         if not mounts.share_network:
             args.append("--unshare-net")
+        args += self._host_view
+        args += ["--perms", "1777", "--size", str(mounts.tmp_bytes), "--tmpfs", "/tmp"]
+        args += ["--ro-bind", str(mounts.code_dir), "/code"]
+        if mounts.opt_dir is not None:
+            args += ["--ro-bind", str(mounts.opt_dir), "/opt"]
+        args += [*_passable(Path(RUNTIME_DIR)), "--ro-bind", str(runtime_files_dir()), RUNTIME_DIR]
+        if mounts.relay_dir is not None:
+            args += [*_passable(Path(RELAY_DIR)), "--bind", str(mounts.relay_dir), RELAY_DIR]
+        args += ["--chdir", "/code"]
+        return args
+
+    def _host_options(self) -> list[str]:
+        """The options every instance shares: its user, and the host files it sees
+        (/usr, the interpreter, /etc's allow-list, /proc, /dev)."""
+        args: list[str] = []
         if not self.as_root:
             args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
             args += ["--disable-userns"]
@@ -283,14 +298,6 @@ class Sandbox:
         args += ["--ro-bind", str(self._etc / "group"), "/etc/group"]
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/dev/shm"]
-        args += ["--perms", "1777", "--size", str(mounts.tmp_bytes), "--tmpfs", "/tmp"]
-        args += ["--ro-bind", str(mounts.code_dir), "/code"]
-        if mounts.opt_dir is not None:
-            args += ["--ro-bind", str(mounts.opt_dir), "/opt"]
-        args += [*_passable(Path(RUNTIME_DIR)), "--ro-bind", str(runtime_files_dir()), RUNTIME_DIR]
-        if mounts.relay_dir is not None:
-            args += [*_passable(Path(RELAY_DIR)), "--bind", str(mounts.relay_dir), RELAY_DIR]
-        args += ["--chdir", "/code"]
         return args
 
     def command(self, argv: list[str], args_fd: int) -> list[str]:
@@ -339,6 +346,20 @@ class NoSandbox:
 
     def runtime_file(self, name: str) -> str:
         return str(runtime_files_dir() / name)
+
+
+def args_pipe(args: list[str]) -> int:
+    """A pipe holding ``args`` for ``bwrap --args FD``, NUL-terminated: its read end,
+    for the caller to pass to bwrap and close."""
+    data = b"".join(arg.encode() + b"\0" for arg in args)
+    if len(data) > _MAX_ARGS_BYTES:
+        raise OSError("the instance's command line is too long")
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, data)
+    finally:
+        os.close(write_fd)
+    return read_fd
 
 
 def _passable(path: Path) -> list[str]:
