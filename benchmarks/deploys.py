@@ -32,6 +32,10 @@ that each raw sequence is exactly the calls fcplane makes.
     python benchmarks/deploys.py [--database sqlite|postgresql|both] [--part classic|resource|all]
                                  [--requests 200] [--rounds 3] [--functions 1000]
                                  [--resource-functions 500] [--scan-rounds 3]
+                                 [--loop uvloop|asyncio]
+
+The client runs on uvloop, as fcplane's uvicorn does (`--loop asyncio`: the
+plain loop earlier runs of this script used).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import uvloop
 from _common import (
     API_APP,
     CONFIG,
@@ -142,7 +147,9 @@ def run(args: argparse.Namespace, database: str, part: str) -> None:
             wait_http(f"{emu}/_emulator/health", procs[0])
             wait_http(f"{api}/healthz", procs[1])
             bench = bench_classic if part == "classic" else bench_resource
-            asyncio.run(bench(args, emu, api, token, database))
+            loop = uvloop.new_event_loop if args.loop == "uvloop" else asyncio.new_event_loop
+            with asyncio.Runner(loop_factory=loop) as runner:
+                runner.run(bench(args, emu, api, token, database))
         finally:
             stop(*procs)
 
@@ -711,6 +718,12 @@ def main() -> None:
         "--resource-functions", type=int, default=500, help="for the resource drift scan"
     )
     parser.add_argument("--scan-rounds", type=int, default=3, help="resource drift scans")
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="the client's event loop (uvloop: the loop fcplane's uvicorn runs its SDK calls on)",
+    )
     args = parser.parse_args()
     parts = ["classic", "resource"] if args.part == "all" else [args.part]
     for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
