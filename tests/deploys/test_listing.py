@@ -16,7 +16,10 @@ async def _statements(app: FastAPI, client: httpx.AsyncClient, url: str) -> tupl
     seen: list[str] = []
 
     def count(*args: Any) -> None:
-        seen.append(args[2])
+        # Authentication reads the token again whenever the 5 s token cache has
+        # expired, which a slow machine may hit between the two listings.
+        if "api_tokens" not in args[2]:
+            seen.append(args[2])
 
     event.listen(engine, "before_cursor_execute", count)
     try:
