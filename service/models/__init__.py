@@ -8,6 +8,12 @@ from service.models.drift import DriftEvent
 from service.models.function import Function
 from service.models.job import Job, JobReport
 from service.models.plan import SavedPlan
+from service.models.project import (
+    Project,
+    ProjectDeployment,
+    ProjectRevision,
+    ProjectTarget,
+)
 from service.models.release import Alias, AliasRevision, FunctionVersion
 from service.models.revision import Revision
 from service.models.token import ApiToken
@@ -32,6 +38,10 @@ __all__ = [
     "FunctionVersion",
     "Job",
     "JobReport",
+    "Project",
+    "ProjectDeployment",
+    "ProjectRevision",
+    "ProjectTarget",
     "Revision",
     "SavedPlan",
     "WebhookAttempt",
