@@ -38,6 +38,8 @@ from service.kit.migrations import current_revisions, heads
 from service.kit.openapi import install_problem_schema
 from service.kit.settings import Settings
 from service.packages.router import router as packages_router
+from service.projects.router import router as projects_router
+from service.projects.sync_router import router as sync_router
 from service.releases.router import router as releases_router
 from service.state import AppState
 from service.webhooks.catalog import document_events
@@ -171,6 +173,8 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     app.include_router(deploys_router)
     app.include_router(releases_router)
     app.include_router(drift_router)
+    app.include_router(sync_router)
+    app.include_router(projects_router)
     app.include_router(jobs_router)
     document_events(app)
     return app

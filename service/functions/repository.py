@@ -168,3 +168,8 @@ class FunctionRepository(Repository[Function]):
         return await self.session.scalar(
             select(CodePackage.data).where(CodePackage.checksum == checksum).limit(1)
         )
+
+    async def by_names(self, account_id: int, names: list[str]) -> dict[str, Function]:
+        """The account's managed functions among ``names``, by name (a project's, at once)."""
+        query = select(Function).where(Function.account_id == account_id, Function.name.in_(names))
+        return {f.name: f for f in (await self.session.scalars(query)).all()}

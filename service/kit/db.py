@@ -15,7 +15,9 @@ The rules, enforced here where they can be:
   receiver or another network service);
 - a task holds at most one block at a time: opening a second one inside the
   first raises :class:`NestedSession` at once, instead of deadlocking on the
-  pool (or on the SQLite write queue) under load.
+  pool (or on the SQLite write queue) under load;
+- tasks of one request that run in parallel share ``one_at_a_time()``, so
+  the request still holds one connection at a time.
 """
 
 from __future__ import annotations
@@ -138,8 +140,34 @@ class Database:
             lock = self._write_locks[loop] = asyncio.Lock()
         return lock
 
+    def one_at_a_time(self) -> Database:
+        """This database for the tasks of one request that work in parallel (a project's
+        resources): they take turns, so the request holds one connection at a time.
+
+        Blocks never wait on the network, so a turn is as short as its statements.
+        """
+        return _Turns(self)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _Turns(Database):
+    def __init__(self, shared: Database) -> None:
+        self.engine = shared.engine
+        self._sessions = shared._sessions
+        self._write_locks = shared._write_locks
+        self._turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._turn, super().read() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        async with self._turn, super().write() as session:
+            yield session
 
 
 class _holding:

@@ -37,23 +37,13 @@ from sqlalchemy.orm import Session
 
 from service.functions.paths import function_path
 from service.models import WebhookDelivery, WebhookEvent
+from service.kit.redact import scrub_keys
 from service.models.function import FunctionRef
 from service.webhooks.repository import OutboxRepository
 from service.webhooks.schemas import TEST_EVENT, EventType
 
 _EMITTED = "fcplane.webhooks.emitted"
-_SECRET_KEY = re.compile(r"secret|password|passwd|token|authorization|credential", re.I)
 _wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            str(k): "***" if _SECRET_KEY.search(str(k)) else _scrub(v) for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
 
 
 async def emit(
@@ -86,7 +76,7 @@ async def emit(
         resource=resource or (function_path(function) if function else None),
         # JSON-ready now (datetimes, enums, pydantic models), so a payload that
         # cannot be stored fails here, in the caller's code, not at commit.
-        payload=_scrub(to_jsonable_python(dict(payload))),
+        payload=scrub_keys(to_jsonable_python(dict(payload))),
     )
     await outbox.add(event)
     subscriptions = await outbox.subscribed_ids(kind, function)

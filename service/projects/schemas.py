@@ -1,0 +1,304 @@
+"""Request and response bodies of the project API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from service.functions.schemas import Sha256
+from service.models.deployment import Strategy
+from service.models.project import ProjectDeploymentStatus
+
+ProjectName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$",
+        description="A letter, then letters, digits, `_` or `-`; at most 64 characters.",
+    ),
+]
+Alias = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+FilePath = Annotated[str, Field(min_length=1, max_length=255)]
+
+# Enough for a project's YAML files; code travels as packages, never in here.
+MAX_FILES = 64
+MAX_FILE_CHARS = 256 * 1024
+
+EXAMPLE_SYAML = """edition: 3.0.0
+name: shop
+access: default
+vars:
+  region: cn-hangzhou
+resources:
+  backend:
+    component: fc3
+    props:
+      region: ${vars.region}
+      functionName: shop-backend
+      runtime: python3.10
+      handler: index.handler
+      code: ./backend
+      triggers:
+        - triggerName: http
+          triggerType: http
+          triggerConfig: {authType: anonymous, methods: [GET, POST]}
+  frontend:
+    component: fc3
+    props:
+      region: ${vars.region}
+      functionName: shop-frontend
+      runtime: python3.10
+      handler: index.handler
+      code: ./frontend
+      environmentVariables:
+        BACKEND_URL: ${resources.backend.output.url.system_url}
+"""
+
+
+class ProjectPut(BaseModel):
+    """A project's source: the s.yaml, the files it reads, its code packages."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "shop",
+                    "files": {"s.yaml": EXAMPLE_SYAML},
+                    "code": {
+                        "./backend": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        "./frontend": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+                    },
+                    "environments": {"default": "test", "prod": "prod"},
+                    "base_revision": 0,
+                }
+            ]
+        },
+    )
+
+    name: ProjectName
+    files: dict[FilePath, Annotated[str, Field(max_length=MAX_FILE_CHARS)]] = Field(
+        description="Path (relative to the project directory) -> text: the s.yaml and every "
+        "file it uses (env.yaml, extend/template files, `${file()}` targets).",
+        min_length=1,
+        max_length=MAX_FILES,
+    )
+    main: FilePath = Field("s.yaml", description="Which of `files` is the s.yaml.")
+    code: dict[FilePath, Sha256] = Field(
+        default_factory=dict,
+        description="Each resource's `code` directory as the s.yaml writes it -> the sha256 of "
+        "its zip, uploaded first with PUT /v1/code-packages/{sha256}.",
+    )
+    env: dict[Annotated[str, Field(max_length=128)], Annotated[str, Field(max_length=4096)]] = (
+        Field(
+            default_factory=dict,
+            max_length=256,
+            description="The variables `${env('X')}` reads (the caller's environment, passed "
+            "explicitly). Stored encrypted; shown redacted where they look secret.",
+        )
+    )
+    environments: dict[Alias, Alias] = Field(
+        default_factory=dict,
+        description="Which fcplane account each `access` alias of the s.yaml means, e.g. "
+        '`{"default": "test", "prod": "prod"}`. An alias not listed means the account of the '
+        "same name.",
+    )
+    base_revision: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="The project revision this change started from (0 or omitted for a new "
+        "project); 409 when the project moved on since.",
+    )
+    message: str | None = Field(None, max_length=2000)
+
+    @field_validator("files", "code")
+    @classmethod
+    def _relative_paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for path in value:
+            if path.startswith("/") or ".." in path.replace("\\", "/").split("/"):
+                raise ValueError(f"{path!r}: paths are relative to the project, without '..'")
+        return value
+
+
+class ActionOut(BaseModel):
+    hook: str = Field(description="`pre`, `success`, `fail` or `complete`, around `command`.")
+    command: str
+    kind: str = Field(description="`run`, `component` or `plugin`.")
+    value: str
+    resource: str | None = Field(description="None: a project-level action.")
+    runs_on: str = Field(
+        description="`server`: fcplane runs it during the deploy (an fc3 command it "
+        "implements); `client`: never run by the server — the CLI runs it on the caller's "
+        "machine."
+    )
+
+
+class ProjectRevisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    main: str
+    files: dict[str, str]
+    code: dict[str, str]
+    env: dict[str, str] = Field(description="The `env` values, redacted where they look secret.")
+    environments: dict[str, str]
+    summary: dict[str, Any] = Field(
+        description="What the submit-time check found: `resources` (name -> component, "
+        "function name), `layers` (deploy order), `actions`, `warnings`."
+    )
+    message: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+class TargetOut(BaseModel):
+    account: str
+    revision: int = Field(description="The project revision last deployed to this account.")
+    resources: dict[str, dict[str, Any]] = Field(
+        description="Resource -> `{function, revision}`: what the last deploy left in this "
+        "account (the base of the next one)."
+    )
+    updated_at: datetime
+
+
+class ProjectOut(BaseModel):
+    name: str
+    head_revision: int
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    targets: list[TargetOut]
+
+
+class ProjectTargetRequest(BaseModel):
+    """Where and what to plan or deploy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Project revision; default the head."
+    )
+    access: Alias | None = Field(
+        None,
+        description="The s.yaml `access` to use (Serverless Devs' `-a`); default the one the "
+        "s.yaml (or the env.yaml environment) names. `environments` maps it to an account.",
+    )
+    environment: Alias | None = Field(
+        None, description="The env.yaml environment to apply (Serverless Devs' `--env`)."
+    )
+    adopt: bool = Field(
+        False,
+        description="Take over functions that already exist (live in FC, or managed by fcplane "
+        "outside this project): their current state becomes the base.",
+    )
+
+
+class ProjectDeployRequest(ProjectTargetRequest):
+    base_revision: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="The project revision last deployed to this account that this deploy "
+        "started from (see the plan's `target_revision`); 409 when another project deploy "
+        "landed since. Omitted: not checked (each resource's own check still holds).",
+    )
+    strategy: Strategy = Field(
+        Strategy.FAIL,
+        description="For every resource changed since its last deploy (another deploy, a "
+        "console edit): `fail` refuses the whole deploy with 409 and the project plan; "
+        "`use-local`, `use-remote`, `merge` as for a function deploy.",
+    )
+    strategies: dict[str, Strategy] = Field(
+        default_factory=dict, description="Per resource name: overrides `strategy`."
+    )
+    message: str | None = Field(None, max_length=2000)
+
+
+class ResourcePlanOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    resource: str
+    component: str
+    function: str | None
+    state: str = Field(
+        description="`update` (managed by this project), `create` (new to fcplane), "
+        "`adopt` (exists, taken over), `delete` (gone from the s.yaml: removed on deploy), "
+        "`pending` (props wait for outputs of `after`)."
+    )
+    stale: bool = Field(description="Changed since this project last deployed it.")
+    after: list[str] = Field(description="Resources deployed before this one.")
+    plan: dict[str, Any] | None = Field(
+        description="The function plan (local/remote changes, conflicts, text, patches)."
+    )
+
+
+class ProjectPlanOut(BaseModel):
+    project: str
+    revision: int
+    account: str
+    environment: str | None
+    target_revision: int = Field(description="The project revision last deployed there (0: none).")
+    layers: list[list[str]] = Field(description="Deploy order; each layer runs in parallel.")
+    resources: list[ResourcePlanOut]
+    actions: list[ActionOut]
+    notes: list[str] = Field(
+        description="What the caller must know: e.g. `run`/`plugin` actions the server does "
+        "not execute."
+    )
+    warnings: list[str]
+    stale: list[str] = Field(description="Resources changed since their last deploy.")
+    text: str
+
+
+class ResourceResultOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    resource: str
+    function: str | None
+    status: str = Field(
+        description="`deployed`, `unchanged`, `deleted`, `failed`, `skipped` (a resource it "
+        "depends on failed) or `refused` (conflict)."
+    )
+    revision: int | None = None
+    deployment_id: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class ProjectDeploymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    project: str
+    account: str
+    revision: int
+    environment: str | None
+    status: ProjectDeploymentStatus
+    strategy: str
+    resolved: dict[str, Any] = Field(description="Resolved props per resource, secrets redacted.")
+    results: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    error: dict[str, Any] | None
+    created_by: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class Fun2sRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template: str = Field(max_length=MAX_FILE_CHARS, description="The Funcraft template.yml.")
+    project: ProjectName | None = Field(None, description="The s.yaml's `name`.")
+    access: Alias = "default"
+
+
+class UnmappedOut(BaseModel):
+    path: str
+    reason: str
+
+
+class Fun2sOut(BaseModel):
+    syaml: str = Field(description="The fc3 s.yaml (edition 3.0.0).")
+    unmapped: list[UnmappedOut] = Field(description="What could not be converted, and why.")
+    warnings: list[str]
