@@ -1,5 +1,8 @@
 """Sync: a live function as fc3's s.yaml plus its code, through the API against the emulator
-(functions deployed by fcplane, and functions made straight in FC with the official SDK)."""
+(functions deployed by fcplane, and functions made straight in FC with the official SDK).
+
+The emulator, its SDK client ``fc`` and the account ``local`` come from the projects
+conftest."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import io
 import json
 import stat
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,9 +18,7 @@ import pytest
 import yaml
 from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fc20230330.client import Client
-from alibabacloud_tea_openapi.models import Config
 
-from service.emulator.server import EmbeddedEmulator
 from service.projects.sync import (
     READ_ONLY,
     SyncedFunction,
@@ -29,18 +29,17 @@ from service.projects.sync import (
 )
 from tests.conftest import token_with
 from tests.deploys.conftest import deploy, upload
-from tests.fc import AK, SK, register_account, reset, running_emulator
 
 FN = "/v1/accounts/local/functions"
 REGION = "cn-hangzhou"
 SOURCE = "def handler(event, context):\n    return 'synced'\n"
 RUN_SH = "#!/bin/sh\nexec python3 index.py\n"
-HTTP_TRIGGER = {
+HTTP_TRIGGER: dict[str, Any] = {
     "triggerName": "http_t",
     "triggerType": "http",
     "triggerConfig": {"authType": "anonymous", "methods": ["GET", "POST"]},
 }
-TIMER_TRIGGER = {
+TIMER_TRIGGER: dict[str, Any] = {
     "triggerName": "nightly",
     "triggerType": "timer",
     "triggerConfig": {"cronExpression": "0 0 2 * * *", "enable": True, "payload": "{}"},
@@ -79,32 +78,6 @@ CODE = code_zip(
         "lib/util.py": ("X = 1\n", 0o644),
     }
 )
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
-    with running_emulator(tmp_path_factory.mktemp("fc")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def fc(emulator: EmbeddedEmulator) -> Iterator[Client]:
-    """Another user, changing FC straight through the official SDK."""
-    yield Client(
-        Config(
-            access_key_id=AK,
-            access_key_secret=SK,
-            region_id=REGION,
-            endpoint=emulator.endpoint,
-            protocol="http",
-        )
-    )
-    reset(emulator)
-
-
-@pytest.fixture
-async def fc_account(client: httpx.AsyncClient, emulator: EmbeddedEmulator, fc: Client) -> str:
-    return await register_account(client, emulator)
 
 
 async def deployed(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
@@ -220,7 +193,7 @@ async def test_a_deployed_function_syncs_as_fc3_writes_it(
         found = triggers[given["triggerName"]]
         assert found["triggerType"] == given["triggerType"]
         assert isinstance(found["triggerConfig"], dict)
-        assert found["triggerConfig"].items() >= given["triggerConfig"].items()  # type: ignore[operator]
+        assert found["triggerConfig"].items() >= given["triggerConfig"].items()
         assert found["qualifier"] == "LATEST"
     assert props["asyncInvokeConfig"].items() >= CONFIG["asyncInvokeConfig"].items()
     assert props["concurrencyConfig"] == {"reservedConcurrency": 4}
