@@ -25,11 +25,11 @@ from service.functions.state import state_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import InvalidInput
+from service.kit.redact import looks_secret, scrub_values
 from service.models import Account, Function, ProjectRevision, ProjectTarget
 from service.models.function import FunctionRef
 from service.projects.actions import describe_actions
 from service.projects.resources import Deployable, deployable, is_emulator
-from service.kit.redact import looks_secret, scrub_values
 from service.projects.source import account_config, open_env, parse
 from service.projects.spec import Project
 
@@ -46,6 +46,32 @@ async def bounded(calls: list[Callable[[], Awaitable[T]]], limit: int = CONCURRE
             return await call()
 
     return list(await asyncio.gather(*(one(c) for c in calls)))
+
+
+def deploy_layers(spec: Project) -> list[list[str]]:
+    """The deploy order: with `flow`, its steps; else each resource as early as its
+    output references allow — independent resources together (Serverless Devs runs
+    them one by one; fcplane deploys a layer at once), YAML order within a layer."""
+    if spec.flow:
+        return [list(step) for step in spec.layers]
+    level: dict[str, int] = {}
+    remaining = list(spec.resources)
+    while remaining:
+        ready = [
+            name
+            for name in remaining
+            if all(d in level for d in spec.resources[name].depends_on)
+        ]
+        if not ready:  # a cycle: the parser refuses those; never loop forever
+            raise ValueError(f"resources {remaining} depend on each other")
+        for name in ready:
+            deps = spec.resources[name].depends_on
+            level[name] = 1 + max((level[d] for d in deps), default=-1)
+            remaining.remove(name)
+    layers: list[list[str]] = [[] for _ in range(1 + max(level.values(), default=-1))]
+    for name in spec.resources:
+        layers[level[name]].append(name)
+    return layers
 
 
 @dataclass
@@ -129,7 +155,7 @@ class ProjectPlan:
             "account": self.loaded.account.alias,
             "environment": self.loaded.environment,
             "target_revision": self.loaded.target.revision if self.loaded.target else 0,
-            "layers": spec.layers,
+            "layers": deploy_layers(spec),
             "resources": [r.as_dict() for r in self.resources],
             "actions": actions,
             "notes": self.notes,
@@ -254,10 +280,14 @@ class ProjectPlanner:
         local = state_of(d.config.wire(), loaded.checksums.get(d.code_sha256 or ""))
         if live is None:
             plan = make_plan(ref, 0, 0, {}, local, None, None)
-            return ResourcePlan(d.name, component, d.function, "create", d.after, 0, plan, deployable=d)
+            return ResourcePlan(
+                d.name, component, d.function, "create", d.after, 0, plan, deployable=d
+            )
         if adopt:
             plan = make_plan(ref, 1, 1, live.state, local, live.state, live.state)
-            return ResourcePlan(d.name, component, d.function, "adopt", d.after, 1, plan, deployable=d)
+            return ResourcePlan(
+                d.name, component, d.function, "adopt", d.after, 1, plan, deployable=d
+            )
         plan = make_plan(ref, 0, 0, {}, local, live.state, None)
         reason = f"function '{d.function}' exists in FC; deploy with adopt to take it over"
         return ResourcePlan(
@@ -283,9 +313,7 @@ class ProjectPlanner:
         )
 
 
-def _bind(
-    fn: Callable[..., Awaitable[T]], *args: Any
-) -> Callable[[], Awaitable[T]]:
+def _bind(fn: Callable[..., Awaitable[T]], *args: Any) -> Callable[[], Awaitable[T]]:
     return lambda: fn(*args)
 
 

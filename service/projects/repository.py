@@ -33,7 +33,9 @@ class ProjectRepository(Repository[Project]):
             )
         )
 
-    async def revisions(self, project_id: int, after: int | None, limit: int) -> list[ProjectRevision]:
+    async def revisions(
+        self, project_id: int, after: int | None, limit: int
+    ) -> list[ProjectRevision]:
         query = (
             select(ProjectRevision)
             .where(ProjectRevision.project_id == project_id)

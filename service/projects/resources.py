@@ -83,7 +83,7 @@ def _check_props(name: str, props: Mapping[str, Any], emulator: bool) -> None:
                 "`auto` makes fc3 create cloud resources; fcplane creates none — give the "
                 "concrete config",
             )
-    if SECRET_MARKER in repr(dict(props)):
+    if _carries_secret(props):
         raise _refuse(
             name,
             "",
@@ -93,9 +93,7 @@ def _check_props(name: str, props: Mapping[str, Any], emulator: bool) -> None:
         )
     if emulator:
         if props.get("runtime") in ("custom-container", "micro-sandbox"):
-            raise _refuse(
-                name, "runtime", "the bundled emulator cannot run container images"
-            )
+            raise _refuse(name, "runtime", "the bundled emulator cannot run container images")
         for index, trigger in enumerate(props.get("triggers") or []):
             if isinstance(trigger, Mapping) and trigger.get("triggerType") == "eventbridge":
                 raise _refuse(
@@ -103,6 +101,16 @@ def _check_props(name: str, props: Mapping[str, Any], emulator: bool) -> None:
                     f"triggers[{index}]",
                     "the bundled emulator cannot fire EventBridge sources",
                 )
+
+
+def _carries_secret(value: Any) -> bool:
+    if isinstance(value, str):
+        return SECRET_MARKER in value
+    if isinstance(value, Mapping):
+        return any(_carries_secret(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_carries_secret(v) for v in value)
+    return False
 
 
 def _code(name: str, props: Mapping[str, Any], code: Mapping[str, str]) -> str | None:

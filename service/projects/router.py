@@ -88,8 +88,10 @@ def _deployment_out(name: str, account: str, row: ProjectDeployment) -> ProjectD
     "/v1/projects",
     response_model=ProjectRevisionOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "The source equals the head revision: nothing new."}}
-    | problems(404, 409),
+    responses={
+        200: {"description": "The source equals the head revision: nothing new."},
+        **problems(404, 409),
+    },
 )
 async def put_project(
     body: ProjectPut, principal: DeployPrincipal, projects: Projects, response: Response
@@ -109,9 +111,7 @@ async def put_project(
 
 
 @router.get("/v1/projects", response_model=Page[ProjectOut])
-async def list_projects(
-    _: ReadPrincipal, projects: Projects, page: PageDep
-) -> Page[ProjectOut]:
+async def list_projects(_: ReadPrincipal, projects: Projects, page: PageDep) -> Page[ProjectOut]:
     """By name."""
     rows = await projects.page(page.after_str(), page.limit + 1)
     items, cursor = page.trim(rows, key=lambda p: p.name)
@@ -147,9 +147,7 @@ async def get_project(name: NamePath, _: ReadPrincipal, projects: Projects) -> P
     )
 
 
-@router.get(
-    PREFIX + "/revisions", response_model=Page[ProjectRevisionOut], responses=problems(404)
-)
+@router.get(PREFIX + "/revisions", response_model=Page[ProjectRevisionOut], responses=problems(404))
 async def list_project_revisions(
     name: NamePath, _: ReadPrincipal, projects: Projects, page: PageDep
 ) -> Page[ProjectRevisionOut]:
@@ -219,7 +217,7 @@ async def list_project_deployments(
 ) -> Page[ProjectDeploymentOut]:
     """Newest first."""
     rows = await projects.deployments(name, page.after_str(), page.limit + 1)
-    _, targets = await projects.get(name)
+    targets = (await projects.get(name))[1]
     accounts = {t.account_id: t.account.alias for t in targets}
     items, cursor = page.trim(rows, key=lambda d: d.id)
     return Page(

@@ -35,12 +35,13 @@ from service.projects.planner import (
     ProjectPlanner,
     ResourcePlan,
     bounded,
+    deploy_layers,
 )
 from service.projects.repository import ProjectRepository
 from service.projects.resources import deployable, is_emulator
 from service.projects.schemas import ProjectDeployRequest
-from service.projects.spec import Resource, SpecError, resolve_outputs
 from service.projects.source import spec_problem
+from service.projects.spec import Resource, SpecError, resolve_outputs
 from service.releases.schemas import AliasPut
 from service.releases.service import ReleaseService
 
@@ -114,7 +115,9 @@ class ProjectRunner:
                 f"'{loaded.account.alias}', not {request.base_revision}; plan again",
                 plan=plan.as_dict(),
             )
-        refused = [r.name for r in plan.resources if r.stale and _strategy(request, r.name) == "fail"]
+        refused = [
+            r.name for r in plan.resources if r.stale and _strategy(request, r.name) == "fail"
+        ]
         if refused:
             raise ProjectConflict(
                 f"{', '.join(refused)} changed since this project last deployed them; "
@@ -167,7 +170,7 @@ class ProjectRunner:
             if locked is not None and locked.claim_id == record.id:
                 resources = dict(locked.resources)
                 for name, result in run.results.items():
-                    if result["status"] in ("deployed", "unchanged"):
+                    if result.get("revision") is not None:
                         resources[name] = {
                             "function": result["function"],
                             "revision": result["revision"],
@@ -208,13 +211,14 @@ class _Run:
         self.resolved: dict[str, Any] = {}
         self.action_records: list[dict[str, Any]] = []
         self.published: dict[str, str] = {}
+        self.bases: dict[str, int] = {}  # resource -> the function revision its deploy started from
         self.error: dict[str, Any] | None = None
         spec = loaded.spec
         self.feeds = {d for r in spec.resources.values() for d in r.depends_on}
 
     async def all(self) -> None:
         spec = self.loaded.spec
-        for layer in spec.layers:
+        for layer in deploy_layers(spec):
             await bounded([self._bound(name) for name in layer], CONCURRENCY)
         deletions = [r for r in self.plan.resources if r.state == "delete"]
         await bounded([self._bound_delete(r) for r in deletions], CONCURRENCY)
@@ -232,9 +236,9 @@ class _Run:
     async def _resource(self, resource: Resource) -> None:
         planned = self.planned[resource.name]
         failed_deps = [
-            d for d in resource.depends_on if self.results.get(d, {}).get("status") not in (
-                "deployed", "unchanged"
-            )
+            d
+            for d in resource.depends_on
+            if self.results.get(d, {}).get("status") not in ("deployed", "unchanged")
         ]
         if failed_deps:
             self._result(
@@ -253,6 +257,9 @@ class _Run:
                     resource.name,
                     planned.function,
                     "refused" if error.status == 409 else "failed",
+                    # The function's revision is unchanged; once registered, it is this
+                    # project's (the next deploy's base), whatever FC accepted meanwhile.
+                    revision=self.bases.get(resource.name),
                     error={"code": error.code, "detail": error.detail, "status": error.status},
                 )
         else:
@@ -277,6 +284,8 @@ class _Run:
         ref = FunctionRef(loaded.account.alias, planned.function)
         strategy = _strategy(self.request, resource.name)
         prepared = planned.prepared if planned.state != "pending" else None
+        if planned.function in loaded.functions:
+            self.bases[resource.name] = planned.base_revision
         if resource.pending or prepared is None:
             props = resource.props
             if resource.pending:
@@ -298,6 +307,7 @@ class _Run:
                     ref, self.request.adopt and planned.state in ("adopt", "pending"), self.author
                 )
                 base = function.head_revision
+            self.bases[resource.name] = base
             prepared = await runner.engine.prepare(
                 ref,
                 DeployRequest(config=d.config, code_sha256=d.code_sha256, base_revision=base),
@@ -305,16 +315,15 @@ class _Run:
         self.resolved[resource.name] = props_of(prepared.loaded.local)
         plan = prepared.plan
         if not plan.local and not plan.remote and not plan.behind_head and plan.head_revision:
-            self._result(
-                resource.name, planned.function, "unchanged", revision=plan.head_revision
-            )
+            self._result(resource.name, planned.function, "unchanged", revision=plan.head_revision)
             await self._outputs(resource, prepared.loaded.local)
             return
         deployment, revision = await runner.engine.run(
             prepared,
             strategy,
             author=self.author,
-            message=self.request.message or f"project {loaded.project_name} r{loaded.revision.number}",
+            message=self.request.message
+            or f"project {loaded.project_name} r{loaded.revision.number}",
         )
         self._result(
             resource.name,
@@ -333,8 +342,7 @@ class _Run:
         out: dict[str, Any] = {"region": self.loaded.account.region, **props_of(state)}
         out["functionName"] = name
         out["functionArn"] = (
-            f"acs:fc:{self.loaded.account.region}:{self.loaded.account.account_id}:"
-            f"functions/{name}"
+            f"acs:fc:{self.loaded.account.region}:{self.loaded.account.account_id}:functions/{name}"
         )
         url: dict[str, Any] = {}
         if any(t.get("triggerType") == "http" for t in out.get("triggers") or []):

@@ -67,8 +67,10 @@ class ProjectPut(BaseModel):
                     "name": "shop",
                     "files": {"s.yaml": EXAMPLE_SYAML},
                     "code": {
-                        "./backend": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                        "./frontend": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+                        "./backend": "9f86d081884c7d659a2feaa0c55ad015"
+                        "a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        "./frontend": "60303ae22b998861bce3b28f33eec1be"
+                        "758a213c86c93c076dbe9f558c11c752",
                     },
                     "environments": {"default": "test", "prod": "prod"},
                     "base_revision": 0,

@@ -18,7 +18,7 @@ from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from service.models import Project, ProjectDeployment, ProjectRevision, ProjectTarget
 from service.models.base import utcnow
 from service.projects.actions import describe_actions
-from service.projects.planner import Loaded, ProjectPlan, ProjectPlanner
+from service.projects.planner import Loaded, ProjectPlan, ProjectPlanner, deploy_layers
 from service.projects.repository import ProjectRepository
 from service.projects.resources import deployable
 from service.projects.runner import ProjectRunner
@@ -58,7 +58,7 @@ def _summary(put: ProjectPut) -> dict[str, Any]:
     return {
         "access": spec.access,
         "resources": resources,
-        "layers": spec.layers,
+        "layers": deploy_layers(spec),
         "actions": describe_actions(spec),
         "warnings": list(spec.warnings),
         "env_used": sorted(spec.env_used),
@@ -66,9 +66,7 @@ def _summary(put: ProjectPut) -> dict[str, Any]:
 
 
 class ProjectService:
-    def __init__(
-        self, db: Database, box: SecretBox, gateway: FcGateway, lease: timedelta
-    ) -> None:
+    def __init__(self, db: Database, box: SecretBox, gateway: FcGateway, lease: timedelta) -> None:
         # The resources of a project are planned and deployed at once; they take
         # turns at the database, so one request holds one connection at a time.
         self.db = db.one_at_a_time()
@@ -85,7 +83,9 @@ class ProjectService:
 
     # -- source --------------------------------------------------------------
 
-    async def put(self, put: ProjectPut, author: str | None) -> tuple[Project, ProjectRevision, bool]:
+    async def put(
+        self, put: ProjectPut, author: str | None
+    ) -> tuple[Project, ProjectRevision, bool]:
         """The project and its head revision, and whether this call created that revision
         (a source equal to the head's is not a new revision)."""
         summary = _summary(put)
@@ -196,6 +196,8 @@ class ProjectService:
             access = request.access or revision.summary.get("access") or "default"
             alias = account_alias(revision, str(access))
             account = await AccountRepository(session).by_alias(alias)
+            if account is None and access == "default" and access not in revision.environments:
+                account = await AccountRepository(session).default()
             if account is None:
                 raise InvalidInput(
                     f"access: '{access}' means account '{alias}', which does not exist; map it "
@@ -208,6 +210,8 @@ class ProjectService:
                 # The env.yaml environment names another access.
                 alias = account_alias(revision, spec.access)
                 other = await AccountRepository(session).by_alias(alias)
+                if other is None and spec.access == "default":
+                    other = await AccountRepository(session).default()
                 if other is None:
                     raise InvalidInput(
                         f"environment: its access '{spec.access}' means account '{alias}', "

@@ -154,15 +154,17 @@ def function_props(
     return out
 
 
+_NO_DEFAULT = object()
+
+
 def _written(key: str, value: Any) -> bool:
+    """Whether a function field is worth a line: not blank, and not a switch left at its
+    off value (what normalize fills in comes back by itself on a deploy)."""
     if value is None or value in ("", [], {}):
         return False
     default = TOP_DEFAULTS.get(key, _NO_DEFAULT)
     at_default = type(value) is type(default) and value == default
     return key in ALWAYS_WRITTEN or not at_default
-
-
-_NO_DEFAULT = object()
 
 
 def _trigger_props(trigger: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,6 @@ masked anyway.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -36,8 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from service.functions.paths import function_path
-from service.models import WebhookDelivery, WebhookEvent
 from service.kit.redact import scrub_keys
+from service.models import WebhookDelivery, WebhookEvent
 from service.models.function import FunctionRef
 from service.webhooks.repository import OutboxRepository
 from service.webhooks.schemas import TEST_EVENT, EventType

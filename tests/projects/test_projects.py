@@ -93,15 +93,23 @@ async def test_tour_two_environments_and_a_console_edit_caught_at_project_level(
     assert frontend.timeout == 30
 
     prod = await deploy(client, "shop", access="prod", base_revision=0)
-    assert prod["account"] == "prod" and prod["status"] == "succeeded", prod
+    assert prod["account"] == "prod"
+    assert prod["status"] == "succeeded", prod
     assert live(prod_fc, "shop-frontend").environment_variables["BACKEND_URL"] == trigger_url(
         prod_fc, "shop-backend"
     )
 
     # Someone raises the backend's memory in the console of the test account.
     sdk_update(fc, "shop-backend", memory_size=1024)
-    await put_project(client, "shop", shop(timeout=60), code=CODE, environments=ENVIRONMENTS,
-                      env={"STAGE": "test"}, base_revision=1)
+    await put_project(
+        client,
+        "shop",
+        shop(timeout=60),
+        code=CODE,
+        environments=ENVIRONMENTS,
+        env={"STAGE": "test"},
+        base_revision=1,
+    )
     seen = await plan(client, "shop")
     assert seen["stale"] == ["backend"]
     backend_plan = by_resource(seen)["backend"]["plan"]
@@ -116,9 +124,7 @@ async def test_tour_two_environments_and_a_console_edit_caught_at_project_level(
     # Nothing landed: the frontend still has its old timeout.
     assert live(fc, "shop-frontend").timeout == 30
 
-    resolved = await deploy(
-        client, "shop", base_revision=1, strategies={"backend": "use-local"}
-    )
+    resolved = await deploy(client, "shop", base_revision=1, strategies={"backend": "use-local"})
     assert resolved["status"] == "succeeded", resolved
     assert live(fc, "shop-backend").memory_size == 512
     assert live(fc, "shop-frontend").timeout == 60
@@ -149,9 +155,7 @@ async def test_bad_source_is_a_422_naming_file_line_and_expression(
     client: httpx.AsyncClient, broken: str, expect: str
 ) -> None:
     syaml = shop().replace("timeout: ${vars.timeout}", f"timeout: {broken}")
-    response = await client.post(
-        "/v1/projects", json={"name": "shop", "files": {"s.yaml": syaml}}
-    )
+    response = await client.post("/v1/projects", json={"name": "shop", "files": {"s.yaml": syaml}})
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["file"] == "s.yaml"

@@ -25,6 +25,7 @@ def role_arn(name: str) -> str:
 class Context:
     region: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # MNS topics the template declares
     unmapped: list[Unmapped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -10,7 +10,7 @@ from service.projects.fun2s.context import ACCOUNT, REGION, Context, Path
 
 CONTAINER = "custom-container"
 # Runtimes fc3 accepts but whose language version is end-of-life upstream.
-_END_OF_LIFE = {"nodejs8", "nodejs10", "nodejs12", "python2.7", "dotnetcore2.1"}
+_END_OF_LIFE = {"nodejs8", "nodejs10", "nodejs12", "python2.7", "dotnetcore2.1", "php7.2"}
 _NOT_IN_FC3 = {"nodejs6"}
 _SIMPLE = {"Handler": "handler", "Description": "description"}
 _NUMBERS = {"Timeout": "timeout", "MemorySize": "memorySize"}
@@ -23,7 +23,8 @@ _FC2_LAYER = re.compile(r"^[0-9a-f]+#(?P<name>[^#]+)#(?P<version>\d+)$")
 
 
 def is_custom(runtime: str | None) -> bool:
-    return runtime is not None and (runtime == "custom" or runtime.startswith("custom"))
+    # custom, custom.debian10/11/12 and custom-container
+    return runtime is not None and runtime.startswith("custom")
 
 
 def convert_function(
@@ -126,7 +127,9 @@ def _environment(ctx: Context, path: Path, value: Any) -> dict[str, str] | None:
         elif isinstance(item, dict | list):
             ctx.drop(at, "an environment variable holds a string, not a structure")
         else:
-            text = "" if item is None else str(item).lower() if isinstance(item, bool) else str(item)
+            text = (
+                "" if item is None else str(item).lower() if isinstance(item, bool) else str(item)
+            )
             out[str(key)] = text
             ctx.warn(at, f"FC 3.0 takes string values: {item!r} is written as {text!r}")
     return out
@@ -136,7 +139,9 @@ def _instance_type(ctx: Context, path: Path, value: Any) -> None:
     if value == "e1":
         ctx.warn(path, "e1 is FC 3.0's only (elastic) instance kind: nothing to set")
     else:
-        ctx.drop(path, f"{value!r}: FC 3.0 has no instance types; size it with cpu/memorySize/diskSize")
+        ctx.drop(
+            path, f"{value!r}: FC 3.0 has no instance types; size it with cpu/memorySize/diskSize"
+        )
 
 
 def _concurrency(
@@ -148,7 +153,10 @@ def _concurrency(
     if is_custom(runtime):
         out["instanceConcurrency"] = count
     elif count != 1:
-        ctx.drop(path, f"FC 3.0 runs one request per instance for {runtime}; only custom runtimes take instanceConcurrency")
+        ctx.drop(
+            path,
+            f"FC 3.0 runs one request per instance for {runtime}: only custom runtimes take it",
+        )
 
 
 def _lifecycle(ctx: Context, path: Path, key: str, value: Any, acc: dict[str, Any]) -> None:
@@ -163,7 +171,10 @@ def _lifecycle(ctx: Context, path: Path, key: str, value: Any, acc: dict[str, An
             if hook == "PreStop":
                 _put(acc, "preStop", _hook(ctx, at, hook_value))
             elif hook == "PreFreeze":
-                ctx.drop(at, "FC 3.0 lifecycle hooks are initializer and preStop; PreFreeze has no equivalent")
+                ctx.drop(
+                    at,
+                    "FC 3.0 lifecycle hooks are initializer and preStop: no PreFreeze",
+                )
             else:
                 ctx.drop(at, "not a Funcraft lifecycle hook")
 
@@ -243,7 +254,10 @@ def destination_arn(ctx: Context, path: Path, arn: str) -> str:
         region = found["region"] or REGION
         name = f"{found['service']}${found['function']}"
         if found["qualifier"]:
-            ctx.warn(path, f"FC 3.0 destinations name a function only: qualifier {found['qualifier']!r} dropped")
+            ctx.warn(
+                path,
+                f"FC 3.0 destinations name no version: qualifier {found['qualifier']!r} dropped",
+            )
         return f"acs:fc:{region}:{found['account']}:functions/{name}"
     mns = _MNS_ARN.match(arn)
     if mns and not mns["region"]:

@@ -46,7 +46,7 @@ def _as_call(value: Any) -> tuple[str, Any] | None:
         name = value.tag.removeprefix("!")
         return ("Ref" if name == "Ref" else f"Fn::{name}", value.value)
     if isinstance(value, dict) and len(value) == 1:
-        (key, argument), = value.items()
+        ((key, argument),) = value.items()
         if key == "Ref" or (isinstance(key, str) and key.startswith("Fn::")):
             return (key, argument)
     return None

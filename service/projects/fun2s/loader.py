@@ -72,7 +72,13 @@ def _construct_intrinsic(loader: _Loader, suffix: str, node: Node) -> Intrinsic:
 _Loader.add_multi_constructor("!", _construct_intrinsic)
 
 
-def load_template(text: str, filename: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Loaded:
+    data: dict[str, Any]
+    lines: dict[str, int]  # line of each top-level key, for errors about them
+
+
+def load_template(text: str, filename: str) -> Loaded:
     """The template as plain data; TemplateError when it is not a readable YAML mapping."""
     if len(text) > MAX_CHARS:
         raise TemplateError(f"larger than {MAX_CHARS} characters", file=filename)
@@ -86,7 +92,9 @@ def load_template(text: str, filename: str) -> dict[str, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise TemplateError(f"not valid YAML: {exc.problem or exc}", file=filename, line=line) from None
+        raise TemplateError(
+            f"not valid YAML: {exc.problem or exc}", file=filename, line=line
+        ) from None
     except yaml.YAMLError as exc:
         raise TemplateError(f"not valid YAML: {exc}", file=filename) from None
     except RecursionError:
@@ -100,7 +108,13 @@ def load_template(text: str, filename: str) -> dict[str, Any]:
             file=filename,
             line=node.start_mark.line + 1,
         )
-    return data
+    assert isinstance(node, MappingNode)
+    lines = {
+        str(key.value): key.start_mark.line + 1
+        for key, _ in node.value
+        if isinstance(key, ScalarNode)
+    }
+    return Loaded(data, lines)
 
 
 def _check_shape(root: Node, filename: str) -> None:
