@@ -65,6 +65,18 @@ class FunctionConfig(BaseModel):
     sessionAffinity: str | None = None
     instanceIsolationMode: str | None = None
     disableOndemand: bool | None = None
+    disableInjectCredentials: str | None = Field(None, max_length=16)
+    enableLongLiving: bool | None = None
+    idleTimeout: int | None = Field(None, ge=0)
+    sessionAffinityConfig: str | None = Field(
+        None, max_length=4096, description="As FC takes it: a JSON text."
+    )
+    juiceFsConfig: dict[str, Any] | None = None
+    polarFsConfig: dict[str, Any] | None = None
+    microSandboxConfig: dict[str, Any] | None = None
+    resourceGroupId: str | None = Field(
+        None, max_length=64, description="Not compared: FC assigns one when none is given."
+    )
     tags: list[dict[str, str]] | None = None
     region: str | None = Field(
         None, max_length=32, description="fc3's region prop; must be the account's region."

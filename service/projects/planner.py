@@ -58,9 +58,7 @@ def deploy_layers(spec: Project) -> list[list[str]]:
     remaining = list(spec.resources)
     while remaining:
         ready = [
-            name
-            for name in remaining
-            if all(d in level for d in spec.resources[name].depends_on)
+            name for name in remaining if all(d in level for d in spec.resources[name].depends_on)
         ]
         if not ready:  # a cycle: the parser refuses those; never loop forever
             raise ValueError(f"resources {remaining} depend on each other")
@@ -216,7 +214,7 @@ class ProjectPlanner:
                 field="resources",
             )
         calls = [
-            _bind(self._resource, loaded, access, d, loaded.spec.resources[d.name].component, adopt)
+            bind(self._resource, loaded, access, d, loaded.spec.resources[d.name].component, adopt)
             for d in deployables
         ]
         planned = await bounded(calls)
@@ -313,7 +311,7 @@ class ProjectPlanner:
         )
 
 
-def _bind(fn: Callable[..., Awaitable[T]], *args: Any) -> Callable[[], Awaitable[T]]:
+def bind(fn: Callable[..., Awaitable[T]], *args: Any) -> Callable[[], Awaitable[T]]:
     return lambda: fn(*args)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
 
 from service.kit.repository import Repository
 from service.models import Project, ProjectDeployment, ProjectRevision, ProjectTarget
@@ -47,8 +48,6 @@ class ProjectRepository(Repository[Project]):
         return list((await self.session.scalars(query)).all())
 
     async def targets(self, project_id: int) -> list[ProjectTarget]:
-        from sqlalchemy.orm import selectinload
-
         query = (
             select(ProjectTarget)
             .options(selectinload(ProjectTarget.account))
@@ -63,6 +62,17 @@ class ProjectRepository(Repository[Project]):
                 ProjectTarget.project_id == project_id, ProjectTarget.account_id == account_id
             )
         )
+
+    async def target_for_update(self, project_id: int, account_id: int) -> ProjectTarget | None:
+        return await self.session.scalar(
+            select(ProjectTarget)
+            .where(ProjectTarget.project_id == project_id, ProjectTarget.account_id == account_id)
+            .with_for_update(key_share=True)
+        )
+
+    async def save_deployment(self, row: ProjectDeployment) -> None:
+        """Write a deployment created in an earlier transaction, as it is now."""
+        await self.session.merge(row)
 
     async def claim_target(
         self, target_id: int, claim: str, now: datetime, until: datetime

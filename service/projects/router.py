@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.kit.errors import InvalidInput
@@ -207,6 +207,44 @@ async def deploy_project(
     """
     row, account = await projects.deploy(name, body, principal.name)
     return _deployment_out(name, account, row)
+
+
+@router.get(
+    PREFIX + "/sync",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "`s.yaml` with every resource and each function's code folder.",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problems(404, 409, 502),
+    },
+)
+async def sync_project(
+    name: NamePath,
+    _: ReadPrincipal,
+    projects: Projects,
+    access: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.-]+$",
+            description="The s.yaml `access` whose account to read (default: the project's).",
+        ),
+    ] = None,
+) -> Response:
+    """The functions this project deployed to one account, as FC runs them now, in
+    `s sync`'s layout: one `s.yaml` (`edition: 3.0.0`, every resource's props with
+    read-only fields dropped) and each function's code in `<region>_<function>/`
+    (`code:` points there, relative). Console edits show up here: submit it back to
+    take them into the project."""
+    filename, data = await projects.sync(name, access)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(

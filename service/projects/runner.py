@@ -92,7 +92,14 @@ class ProjectRunner:
             created_by=author,
             started_at=utcnow(),
         )
-        self._check(loaded, plan, request, record)
+        refusal = self._refusal(loaded, plan, request, record)
+        if refusal is not None:
+            record.status = ProjectDeploymentStatus.CONFLICT
+            record.error = {"code": refusal.code, "detail": refusal.detail}
+            record.finished_at = utcnow()
+            async with self.db.write() as session:
+                await ProjectRepository(session).add(record)
+            raise refusal
         target = await self._claim(loaded, record)
         run = _Run(self, loaded, plan, request, author, record)
         try:
@@ -101,32 +108,35 @@ class ProjectRunner:
             await self._finish(target, run)
         return record
 
-    def _check(
+    def _refusal(
         self,
         loaded: Loaded,
         plan: ProjectPlan,
         request: ProjectDeployRequest,
         record: ProjectDeployment,
-    ) -> None:
+    ) -> ProjectConflict | None:
+        """The 409 of a deploy that must not start (nothing has been written)."""
         current = loaded.target.revision if loaded.target else 0
         if request.base_revision is not None and request.base_revision != current:
-            raise ProjectConflict(
+            return ProjectConflict(
                 f"base_revision: project revision {current} is deployed to account "
                 f"'{loaded.account.alias}', not {request.base_revision}; plan again",
                 plan=plan.as_dict(),
+                deployment_id=record.id,
             )
         refused = [
             r.name for r in plan.resources if r.stale and _strategy(request, r.name) == "fail"
         ]
-        if refused:
-            raise ProjectConflict(
-                f"{', '.join(refused)} changed since this project last deployed them; "
-                "review the plan and deploy with strategy use-local, use-remote or merge "
-                "(for all, or per resource in `strategies`)",
-                plan=plan.as_dict(),
-                refused=refused,
-                deployment_id=record.id,
-            )
+        if not refused:
+            return None
+        return ProjectConflict(
+            f"{', '.join(refused)} changed since this project last deployed them; "
+            "review the plan and deploy with strategy use-local, use-remote or merge "
+            "(for all, or per resource in `strategies`)",
+            plan=plan.as_dict(),
+            refused=refused,
+            deployment_id=record.id,
+        )
 
     async def _claim(self, loaded: Loaded, record: ProjectDeployment) -> ProjectTarget:
         now = utcnow()
@@ -166,7 +176,7 @@ class ProjectRunner:
         record.finished_at = utcnow()
         async with self.db.write() as session:
             projects = ProjectRepository(session)
-            locked = await projects.target(record.project_id, record.account_id)
+            locked = await projects.target_for_update(record.project_id, record.account_id)
             if locked is not None and locked.claim_id == record.id:
                 resources = dict(locked.resources)
                 for name, result in run.results.items():
@@ -182,7 +192,7 @@ class ProjectRunner:
                 locked.claim_id = None
                 locked.claim_until = None
                 locked.updated_at = utcnow()
-            await session.merge(record)
+            await projects.save_deployment(record)
 
 
 class _Run:

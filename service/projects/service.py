@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from service.accounts.repository import AccountRepository
+from service.accounts.service import access_for
 from service.cloud.gateway import FcGateway
 from service.deploys.engine import DeployEngine
 from service.functions.repository import FunctionRepository
@@ -18,7 +20,14 @@ from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from service.models import Project, ProjectDeployment, ProjectRevision, ProjectTarget
 from service.models.base import utcnow
 from service.projects.actions import describe_actions
-from service.projects.planner import Loaded, ProjectPlan, ProjectPlanner, deploy_layers
+from service.projects.planner import (
+    Loaded,
+    ProjectPlan,
+    ProjectPlanner,
+    bind,
+    bounded,
+    deploy_layers,
+)
 from service.projects.repository import ProjectRepository
 from service.projects.resources import deployable
 from service.projects.runner import ProjectRunner
@@ -30,6 +39,7 @@ from service.projects.source import (
     seal_env,
     shown_env,
 )
+from service.projects.sync import read_function, sync_zip
 from service.releases.service import ReleaseService
 
 
@@ -252,6 +262,35 @@ class ProjectService:
         """The deployment and the alias of the account it went to."""
         loaded = await self.load(name, request)
         return await self.runner.deploy(loaded, request, author), loaded.account.alias
+
+    async def sync(self, name: str, access: str | None) -> tuple[str, bytes]:
+        """What this project deployed to the account ``access`` means, as FC runs it now:
+        one s.yaml with every resource and each code folder (``s sync``'s layout)."""
+        async with self.db.read() as session:
+            projects = ProjectRepository(session)
+            project = await projects.by_name(name)
+            if project is None:
+                raise _not_found(name)
+            revision = await projects.revision(project.id, project.head_revision)
+            alias = str(
+                access or (revision.summary.get("access") if revision else None) or "default"
+            )
+            accounts = AccountRepository(session)
+            account = await accounts.by_alias(
+                account_alias(revision, alias) if revision else alias
+            ) or (await accounts.default() if alias == "default" else None)
+            target = await projects.target(project.id, account.id) if account else None
+        if account is None or target is None or not target.resources:
+            raise NotFound(f"project '{name}' has not deployed anything to account '{alias}'")
+        fc_access = access_for(self.box, account)
+        functions = sorted({str(e["function"]) for e in target.resources.values()})
+        calls = [
+            bind(read_function, self.runner.gateway, fc_access, f, account.region)
+            for f in functions
+        ]
+        entries = await bounded(calls)
+        data = await asyncio.to_thread(sync_zip, entries, project=name, access=alias)
+        return f"{name}-{account.alias}.zip", data
 
     async def deployments(
         self, name: str, after: str | None, limit: int

@@ -11,9 +11,7 @@ from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fc20230330.client import Client
 from Tea.exceptions import TeaException
 
-from service.emulator.server import EmbeddedEmulator
 from tests.deploys.conftest import live, sdk_code
-from tests.fc import inject
 from tests.projects.conftest import deploy, handler_zip, plan, put_project
 
 CODE = {"./code": handler_zip("hi")}
@@ -59,8 +57,9 @@ async def test_a_failure_skips_its_dependents_and_the_rest_lands(
 ) -> None:
     # FC refuses a's runtime: nothing of a lands.
     broken = resource("a").replace("python3.10", "python2.7")
-    await put_project(client, "p", project(broken, resource("b", FEEDS_A), resource("c")),
-                      code=CODE)
+    await put_project(
+        client, "p", project(broken, resource("b", FEEDS_A), resource("c")), code=CODE
+    )
     failed = await deploy(client, "p", base_revision=0)
     assert failed["status"] == "failed"
     assert statuses(failed) == {"a": "failed", "b": "skipped", "c": "deployed"}
@@ -149,7 +148,7 @@ async def test_server_actions_run_and_run_actions_are_only_listed(
     seen = await plan(client, "p")
     where = {a["value"]: a["runs_on"] for a in seen["actions"]}
     assert where["npm install"] == "client"
-    assert where["fc3 version publish --description \"from the project\""] == "server"
+    assert where['fc3 version publish --description "from the project"'] == "server"
     assert any("never executed by the fcplane server" in note for note in seen["notes"])
 
     done = await deploy(client, "p")
@@ -166,7 +165,9 @@ async def test_server_actions_run_and_run_actions_are_only_listed(
 async def test_a_failing_pre_action_fails_the_resource(
     client: httpx.AsyncClient, fc_account: str, fc: Client
 ) -> None:
-    alias_first = "    actions:\n      pre-deploy:\n        - component: fc3 alias publish --alias-name x\n"
+    alias_first = (
+        "    actions:\n      pre-deploy:\n        - component: fc3 alias publish --alias-name x\n"
+    )
     await put_project(client, "p", project(resource("a", alias_first)), code=CODE)
     done = await deploy(client, "p")
     assert done["status"] == "failed"
@@ -241,13 +242,98 @@ async def test_a_stale_base_revision_on_submit_is_a_409(
     client: httpx.AsyncClient, fc_account: str
 ) -> None:
     await put_project(client, "p", project(resource("a")), code=CODE)
-    same = await put_project(client, "p", project(resource("a")), code=CODE, base_revision=1,
-                             expect=200)
+    same = await put_project(
+        client, "p", project(resource("a")), code=CODE, base_revision=1, expect=200
+    )
     assert same["number"] == 1  # nothing new
-    await put_project(client, "p", project(resource("a"), resource("c")), code=CODE,
-                      base_revision=1)
-    stale = await put_project(client, "p", project(resource("c")), code=CODE, base_revision=1,
-                              expect=409)
+    await put_project(
+        client, "p", project(resource("a"), resource("c")), code=CODE, base_revision=1
+    )
+    stale = await put_project(
+        client, "p", project(resource("c")), code=CODE, base_revision=1, expect=409
+    )
     assert stale["head_revision"] == 2
     revisions = (await client.get("/v1/projects/p/revisions")).json()["items"]
     assert [r["number"] for r in revisions] == [2, 1]
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+
+
+def rezip(files: dict[str, bytes], folder: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            if name.startswith(folder + "/"):
+                archive.writestr(name.removeprefix(folder + "/"), data)
+    return buffer.getvalue()
+
+
+async def test_sync_review_submit_adopt_brings_a_live_function_under_a_project(
+    client: httpx.AsyncClient, fc_account: str, fc: Client
+) -> None:
+    import yaml
+
+    fc.create_function(
+        fc_models.CreateFunctionRequest(
+            body=fc_models.CreateFunctionInput(
+                function_name="legacy",
+                runtime="python3.10",
+                handler="index.handler",
+                memory_size=1024,
+                timeout=20,
+                environment_variables={"MODE": "old"},
+                code=sdk_code("def handler(e, c):\n    return 'legacy'\n"),
+            )
+        )
+    )
+    synced = await client.get("/v1/accounts/local/functions/legacy/sync?project=estate")
+    assert synced.status_code == 200, synced.text
+    files = unzip(synced.content)
+    syaml = files["cn-hangzhou_legacy.yaml"].decode()
+    assert yaml.safe_load(syaml)["resources"]["legacy"]["props"]["memorySize"] == 1024
+    await put_project(
+        client,
+        "estate",
+        syaml,
+        code={"./cn-hangzhou_legacy": rezip(files, "cn-hangzhou_legacy")},
+    )
+    seen = await plan(client, "estate", adopt=True)
+    legacy = seen["resources"][0]
+    assert legacy["state"] == "adopt"
+    # No config change. (The code is a zip rebuilt from the synced files: FC, whose
+    # checksum is the zip's, may list /code; nothing else.)
+    assert {c["path"] for c in legacy["plan"]["local_changes"]} <= {"/code"}
+    done = await deploy(client, "estate", adopt=True)
+    assert done["status"] == "succeeded", done
+    assert live(fc, "legacy").memory_size == 1024
+    assert live(fc, "legacy").environment_variables == {"MODE": "old"}
+
+
+async def test_a_project_syncs_back_with_its_console_edits(
+    client: httpx.AsyncClient, fc_account: str, fc: Client
+) -> None:
+    import yaml
+
+    await put_project(client, "p", project(resource("a"), resource("c")), code=CODE)
+    await deploy(client, "p")
+    fc.update_function(
+        "p-c", fc_models.UpdateFunctionRequest(body=fc_models.UpdateFunctionInput(memory_size=2048))
+    )
+    synced = await client.get("/v1/projects/p/sync")
+    assert synced.status_code == 200, synced.text
+    files = unzip(synced.content)
+    document = yaml.safe_load(files["s.yaml"])
+    assert document["name"] == "p"
+    assert document["resources"]["p-c"]["props"]["memorySize"] == 2048
+    assert files["cn-hangzhou_p-a/index.py"].startswith(b"def handler")
+    missing = await client.get("/v1/projects/p/sync?access=nowhere")
+    assert missing.status_code == 404

@@ -44,7 +44,7 @@ class Handle:
         raise NotImplementedError
 
 
-class Scope(Protocol):
+class Namespace(Protocol):
     """What names and functions mean where an expression is evaluated."""
 
     def lookup(self, name: str, origin: str) -> Any: ...
@@ -63,7 +63,7 @@ def settled(value: Any) -> Any:
     return Unknown(PendingRef(value)) if isinstance(value, Pending) else value
 
 
-def evaluate(node: Node, scope: Scope, origin: str) -> Any:
+def evaluate(node: Node, scope: Namespace, origin: str) -> Any:
     """The value of ``node``: plain data, UNDEFINED, a Handle or an Unknown.
 
     ``origin`` is the file the expression was written in (for path() and file()).
@@ -110,7 +110,7 @@ def evaluate(node: Node, scope: Scope, origin: str) -> Any:
     raise ExpressionProblem(f"unsupported expression {type(node).__name__}")
 
 
-def _pending(pending: Pending, scope: Scope, origin: str) -> Any:
+def _pending(pending: Pending, scope: Namespace, origin: str) -> Any:
     """A pending value met again: while parsing it stays Unknown; with outputs it resolves."""
     resolved: list[Any] = []
     for part in pending.parts:
@@ -128,7 +128,7 @@ def _pending(pending: Pending, scope: Scope, origin: str) -> Any:
     return "".join(to_text(v) for v in resolved)
 
 
-def _member(node: Member, scope: Scope, origin: str) -> Any:
+def _member(node: Member, scope: Namespace, origin: str) -> Any:
     target = evaluate(node.object, scope, origin)
     key = value_of(evaluate(node.key, scope, origin))
     if isinstance(target, Unknown) or isinstance(key, Unknown):
@@ -155,7 +155,7 @@ def member_of(target: Any, key: Any, optional: bool = False) -> Any:
     return UNDEFINED
 
 
-def _logical(node: Logical, scope: Scope, origin: str) -> Any:
+def _logical(node: Logical, scope: Namespace, origin: str) -> Any:
     left = value_of(evaluate(node.left, scope, origin))
     if isinstance(left, Unknown):
         right = value_of(evaluate(node.right, scope, origin))

@@ -18,6 +18,7 @@ from typing import Any
 from service.projects.spec.errors import ExpressionProblem, SpecError
 from service.projects.spec.expressions import Call, Literal, Node
 from service.projects.spec.jsvalues import to_text
+from service.projects.spec.limits import MAX_YAML_DEPTH
 from service.projects.spec.loader import load_yaml, plain
 from service.projects.spec.pending import Pending, PendingRef, Unknown
 
@@ -102,10 +103,13 @@ class Builtins:
         text = _text_argument("json", args[0])
         if ("json", text) not in self._parsed:
             try:
-                self._parsed["json", text] = json.loads(text)
+                parsed = json.loads(text)
             except (ValueError, RecursionError) as error:
                 reason = f"json() could not parse its argument: {error}"
                 raise ExpressionProblem(reason) from None
+            if _nesting(parsed) > MAX_YAML_DEPTH:
+                raise ExpressionProblem(f"json() result nested deeper than {MAX_YAML_DEPTH}")
+            self._parsed["json", text] = parsed
         return self._parsed["json", text]
 
     def _yaml(self, args: list[Any], origin: str, command: str | None) -> Any:
@@ -154,3 +158,16 @@ def _text_argument(function: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ExpressionProblem(f"{function}() takes a string, not {to_text(value)!r}")
     return value
+
+
+def _nesting(value: Any) -> int:
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from service.projects.spec.actions import COMMAND, parse_actions
+from service.projects.spec.dotenv import dotenv_directories, with_dotenv
 from service.projects.spec.envyaml import Environment, select_environment
 from service.projects.spec.errors import Mark, SpecError
 from service.projects.spec.functions import Builtins
@@ -59,6 +60,8 @@ def parse_project(
     chosen = select_environment(
         document, files, main, environment, extension is not None, warnings.add
     )
+    base = None if extension is None else extension.base_path
+    env = with_dotenv(env, files, dotenv_directories(document, main, base))
     env_used: dict[str, str | None] = {}
     builtins = Builtins(files=files, env=env, config=config, env_used=env_used, warn=warnings.add)
     resolved = None if extension is None else _extended_props(extension, builtins)
@@ -114,15 +117,15 @@ def _open(
 ) -> tuple[Resolver, ResourceTrees]:
     """A resolver for ``document``, its top-level keys compiled as upstream does first."""
     resolver = Resolver(builtins, _mapping(document, "vars"))
-    scope = resolver.global_scope()
     templates = document.get("template")
+    trees = ResourceTrees(resolver, _declarations(document), templates, chosen, resolved)
+    resolver.resources = trees
+    scope = resolver.global_scope()
     if templates is not None:
         resolver.resolve(templates, scope, "template")  # upstream compiles them all up front
     name = resolver.resolve(document.get("name"), scope, "name")
     resolver.project_name = None if name is None else to_text(name)
     resolver.access = _access(document, chosen, resolver)
-    trees = ResourceTrees(resolver, _declarations(document), templates, chosen, resolved)
-    resolver.resources = trees
     return resolver, trees
 
 

@@ -21,7 +21,7 @@ from service.projects.spec.loader import MarkedList, MarkedMap, MarkedStr
 from service.projects.spec.pending import Deferred, OutputRef, Pending, PendingRef, Unknown
 
 
-class ResourceTrees(Protocol):
+class TreeSource(Protocol):
     """Each resource's props as merged (template, env.yaml overlays), still unresolved."""
 
     names: list[str]
@@ -37,7 +37,7 @@ class Resolver:
     def __init__(self, builtins: Builtins, variables: MarkedMap) -> None:
         self.builtins = builtins
         self.variables = variables
-        self.resources: ResourceTrees | None = None
+        self.resources: TreeSource | None = None
         self.access: str | None = None
         self.project_name: str | None = None
         self._memo: dict[tuple[str, int], Any] = {}
@@ -46,7 +46,7 @@ class Resolver:
         self._parsed: dict[str, Node] = {}
 
     @property
-    def trees(self) -> ResourceTrees:
+    def trees(self) -> TreeSource:
         assert self.resources is not None, "resources are attached before resolving"
         return self.resources
 

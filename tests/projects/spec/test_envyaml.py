@@ -73,7 +73,9 @@ def test_no_environment_chosen_means_the_file_as_written() -> None:
 def test_unknown_environment_or_missing_file_warns_and_runs_without() -> None:
     unknown = parse(S_YAML, {"config/env.yaml": ENV_YAML}, environment="qa")
     assert unknown.resources["api"].props["timeout"] == 10
-    assert unknown.warnings == ["environment 'qa' is not in 'config/env.yaml'; running without environment"]
+    assert unknown.warnings == [
+        "environment 'qa' is not in 'config/env.yaml'; running without environment"
+    ]
     missing = parse(S_YAML, environment="dev")
     assert missing.access == "default"
     assert "config/env.yaml" in missing.warnings[0]

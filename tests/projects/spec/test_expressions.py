@@ -59,12 +59,14 @@ def test_env_value_default_and_record() -> None:
         "      a: ${env('SET', 'dflt')}\n"
         "      b: ${env('UNSET', 'dflt')}\n"
         "      c: ${env('EMPTY', 'empty-is-missing')}\n"
-        "      d: ${env(\"UNSET2\", vars.size)}\n",
+        '      d: ${env("UNSET2", vars.size)}\n',
         SET="given",
         EMPTY="",
     )
     assert resolved == {"a": "given", "b": "dflt", "c": "empty-is-missing", "d": 512}
-    project = parse(one_resource("      a: ${env('SET', 'x')}-${env('UNSET', 'y')}\n"), env={"SET": "v"})
+    project = parse(
+        one_resource("      a: ${env('SET', 'x')}-${env('UNSET', 'y')}\n"), env={"SET": "v"}
+    )
     assert project.env_used == {"SET": "v", "UNSET": None}
 
 
@@ -101,7 +103,9 @@ def test_missing_var_is_an_error_naming_line_column_and_expression() -> None:
     error = failure(text)
     assert (error.file, error.line, error.column) == ("s.yaml", *position(text, "${vars.nope}"))
     assert error.expression == "${vars.nope}"
-    assert str(error) == f"s.yaml:{error.line}:{error.column}: vars.nope not found in ${{vars.nope}}"
+    assert (
+        str(error) == f"s.yaml:{error.line}:{error.column}: vars.nope not found in ${{vars.nope}}"
+    )
 
 
 def test_unknown_function_names_line_column_and_expression() -> None:
@@ -146,7 +150,8 @@ def test_resources_props_of_a_later_resource_resolve_fully() -> None:
         + "vars:\n  t: 30\nresources:\n"
         + "  a:\n    component: fc3\n    props:\n      timeout: ${resources.b.props.timeout}\n"
         + "      name: ${resources['b'].props.name}-a\n"
-        + "  b:\n    component: fc3\n    props:\n      timeout: ${vars.t}\n      name: b-${this.name}\n"
+        + "  b:\n    component: fc3\n    props:\n"
+        + "      timeout: ${vars.t}\n      name: b-${this.name}\n"
     )
     project = parse(text)
     assert project.resources["a"].props == {"timeout": 30, "name": "b-b-a"}
@@ -216,7 +221,10 @@ def test_file_contents_with_tokens_are_compiled_once_more() -> None:
 
 
 def test_missing_file_and_missing_config_are_errors() -> None:
-    assert "file 'nope.json' not found" in failure(one_resource("      a: ${file('nope.json')}\n")).reason
+    assert (
+        "file 'nope.json' not found"
+        in failure(one_resource("      a: ${file('nope.json')}\n")).reason
+    )
     error = failure(one_resource("      a: ${config('Nope')}\n"))
     assert error.reason == "config('Nope') not found"
 
@@ -303,7 +311,9 @@ def test_keys_are_not_compiled() -> None:
 def test_props_cycle_names_the_chain() -> None:
     text = one_resource("      a: ${this.props.b}\n      b: x-${this.props.a}\n")
     error = failure(text)
-    assert error.reason == "cycle: resources.a.props.a -> resources.a.props.b -> resources.a.props.a"
+    assert (
+        error.reason == "cycle: resources.a.props.a -> resources.a.props.b -> resources.a.props.a"
+    )
 
 
 def test_vars_cycle() -> None:
@@ -312,10 +322,52 @@ def test_vars_cycle() -> None:
 
 
 def test_this_and_resources_props_are_not_global() -> None:
-    assert "only defined inside a resource" in failure(
-        HEADER + "vars:\n  a: ${this.name}\nresources: {}\n"
-    ).reason
+    assert (
+        "only defined inside a resource"
+        in failure(HEADER + "vars:\n  a: ${this.name}\nresources: {}\n").reason
+    )
     error = failure(
         HEADER + "vars:\n  a: ${resources.x.props.y}\nresources:\n  x:\n    component: fc3\n"
     )
     assert "only available inside a resource" in error.reason
+
+
+def test_the_process_environment_is_never_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FCPLANE_SPEC_PROBE", "from-os")
+    assert props("      a: ${env('FCPLANE_SPEC_PROBE', 'not-read')}\n") == {"a": "not-read"}
+
+
+def test_resource_line_and_project_fields() -> None:
+    text = one_resource("      a: 1\n", extra=VARS)
+    project = parse(text)
+    assert project.resources["a"].line == position(text, "  a:\n    component")[0]
+    assert (project.name, project.access, project.edition, project.flow) == (
+        "demo",
+        "default",
+        "3.0.0",
+        False,
+    )
+    assert project.vars["service"] == {"name": "svc", "tags": ["x", "y"]}
+    assert project.actions == []
+
+
+def test_dotenv_files_among_the_files_add_variables_without_overriding() -> None:
+    text = one_resource(
+        "      code: ./src\n"
+        "      a: ${env('FROM_ROOT')}\n"
+        "      b: ${env('FROM_CODE')}\n"
+        "      c: ${env('GIVEN')}\n"
+        "      d: ${env('EXPANDED')}\n"
+    )
+    files = {
+        ".env": "# root\nFROM_ROOT=root\nGIVEN=file\nFROM_CODE=root-loses\nEXPANDED=${FROM_ROOT}-x\n",
+        "src/.env": "export FROM_CODE='code' # quoted\n",
+    }
+    project = parse(text, files, env={"GIVEN": "caller"})
+    assert project.resources["a"].props == {
+        "code": "./src",
+        "a": "root",
+        "b": "code",  # the code directory's .env is loaded first
+        "c": "caller",
+        "d": "root-x",
+    }

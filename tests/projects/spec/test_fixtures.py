@@ -92,12 +92,20 @@ FC3: dict[str, tuple[dict[str, str], dict[str, dict[str, Any]], list[list[str]]]
     ),
     "13-custom-domain-two-functions-one-domain.s.yaml": (
         CI,
-        {"hello_world_1": {"functionName": "test-cd"}, "hello_world_2": {"functionName": "test-cd2"}},
+        {
+            "hello_world_1": {"functionName": "test-cd"},
+            "hello_world_2": {"functionName": "test-cd2"},
+        },
         [["hello_world_1"], ["hello_world_2"]],
     ),
     "14-tags-and-pre-deploy-run.s.yaml": (
         CI,
-        {"fcDemo1": {"functionName": "fc3-event-ci-tags", "tags": [{"Key": "test", "Value": "value"}]}},
+        {
+            "fcDemo1": {
+                "functionName": "fc3-event-ci-tags",
+                "tags": [{"Key": "test", "Value": "value"}],
+            }
+        },
         [["fcDemo1"]],
     ),
     # start-fc templates: no ${env()}; `{{ }}` are `s init` placeholders, kept as text.
@@ -188,7 +196,11 @@ def test_fc3_actions_of_the_fixtures() -> None:
     )
     (action,) = project.resources["fcDemo"].actions
     assert (action.hook, action.command, action.kind) == ("pre", "deploy", "run")
-    assert (action.value, action.path, action.resource) == ("npm install", "./test-auto-code", "fcDemo")
+    assert (action.value, action.path, action.resource) == (
+        "npm install",
+        "./test-auto-code",
+        "fcDemo",
+    )
     regex = parse_project(
         {"s.yaml": read("fc3", "16-start-fc-custom-container-regex-action.s.yaml")},
         env={},
@@ -259,18 +271,22 @@ def test_fc3_complete_props_with_the_reference_the_authors_meant() -> None:
         '{"source":["MNS-string-eventbridgeTriggerWithMNSSource"]}'
     )
     rocket = eventbridge["eventbridgeTriggerWithRocketMQSource"]["triggerConfig"]
-    assert rocket["eventSourceConfig"]["eventSourceParameters"]["sourceRocketMQParameters"][
-        "Timestamp"
-    ] == 1636597951984
-    assert demo.props["triggers"][-1]["triggerConfig"]["eventSourceConfig"][
-        "eventSourceParameters"
-    ]["sourceDTSParameters"]["InitCheckPoint"] == 1677340805
+    assert (
+        rocket["eventSourceConfig"]["eventSourceParameters"]["sourceRocketMQParameters"][
+            "Timestamp"
+        ]
+        == 1636597951984
+    )
+    assert (
+        demo.props["triggers"][-1]["triggerConfig"]["eventSourceConfig"]["eventSourceParameters"][
+            "sourceDTSParameters"
+        ]["InitCheckPoint"]
+        == 1677340805
+    )
 
 
 def test_fc3_domain_example() -> None:
-    project = parse_project(
-        {"s.yaml": read("fc3-domain", "example.s.yaml")}, env={}, config=CONFIG
-    )
+    project = parse_project({"s.yaml": read("fc3-domain", "example.s.yaml")}, env={}, config=CONFIG)
     domain = project.resources["fc-domain-test"]
     assert domain.component == ".."  # ${path("../")}
     assert domain.props["protocol"] == "HTTP,HTTPS"
@@ -352,7 +368,7 @@ def test_core_global_actions() -> None:
         "${resources.helloworld.output.hello}"
     )
     assert own[-3].kind == "component"
-    assert own[-3].value == "fc3test deploy -e '{\"word_file\":\"example.docx\"}'"
+    assert own[-3].value == 'fc3test deploy -e \'{"word_file":"example.docx"}\''
     # Output references in actions create no edge.
     assert project.resources["next-helloworld"].depends_on == set()
     assert project.env_used == {"desc": "D"}
@@ -398,9 +414,7 @@ def test_core_file_extend() -> None:
     [("base.yaml", "nodejs14"), ("project-extend.yaml", "python3")],
 )
 def test_core_template(file: str, framework_runtime: str) -> None:
-    project = parse_project(
-        {"s.yaml": read("sdevs-core", "template", file)}, env={}, config=CONFIG
-    )
+    project = parse_project({"s.yaml": read("sdevs-core", "template", file)}, env={}, config=CONFIG)
     framework = project.resources["framework"].props
     assert framework["runtime"] == framework_runtime
     assert framework["region"] == "cn-shanghai"  # props win over the template

@@ -58,9 +58,10 @@ def test_flow_contradicting_an_output_edge_is_an_error() -> None:
 
 
 def test_same_layer_as_a_dependency_is_too_early() -> None:
-    assert "db must be executed before api" in failure(
-        with_flow("  deploy:\n    - [db, api, web]\n")
-    ).reason
+    assert (
+        "db must be executed before api"
+        in failure(with_flow("  deploy:\n    - [db, api, web]\n")).reason
+    )
 
 
 def test_unknown_resource_in_flow() -> None:

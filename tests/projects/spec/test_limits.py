@@ -62,13 +62,17 @@ def test_reference_chains_are_bounded() -> None:
 
 
 def test_yaml_core_schema_scalars() -> None:
-    resolved = parse(
-        one_resource(
-            "      yes: yes\n      on: on\n      time: 12:30\n      octal: 0o17\n"
-            "      hex: 0x1F\n      float: 1.5e3\n      inf: .inf\n      flag: True\n"
-            "      none: ~\n      date: 2024-01-01\n      version: 3.0.0\n"
+    resolved = (
+        parse(
+            one_resource(
+                "      yes: yes\n      on: on\n      time: 12:30\n      octal: 0o17\n"
+                "      hex: 0x1F\n      float: 1.5e3\n      inf: .inf\n      flag: True\n"
+                "      none: ~\n      date: 2024-01-01\n      version: 3.0.0\n"
+            )
         )
-    ).resources["a"].props
+        .resources["a"]
+        .props
+    )
     assert resolved == {
         "yes": "yes",
         "on": "on",
@@ -94,7 +98,10 @@ def test_merge_keys_and_anchors() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        (HEADER + "resources:\n  a: {component: fc3, props: {x: 1, x: 2}}\n", "duplicated mapping key"),
+        (
+            HEADER + "resources:\n  a: {component: fc3, props: {x: 1, x: 2}}\n",
+            "duplicated mapping key",
+        ),
         ("edition: 3.0.0\nx: [\n", "expected"),
         ("edition: 3.0.0\nx: !Ref y\n", "unsupported YAML tag"),
         ("- a\n- b\n", "must be a mapping"),
@@ -115,3 +122,9 @@ def test_missing_main_file() -> None:
     with pytest.raises(SpecError, match="file not found") as caught:
         parse_project({"other.yaml": "edition: 3.0.0\n"}, env={}, config={})
     assert caught.value.file == "s.yaml"
+
+
+def test_json_nesting_is_bounded() -> None:
+    deep = "[" * 500 + "]" * 500
+    text = one_resource("      a: ${json(file('deep.json'))}\n")
+    assert "nested deeper" in failure(text, {"deep.json": deep}).reason

@@ -129,7 +129,8 @@ def test_reading_its_own_output_is_a_cycle() -> None:
 
 def test_output_of_a_missing_resource_is_an_error() -> None:
     text = (
-        HEADER + "resources:\n  a:\n    component: fc3\n    props:\n      x: ${resources.ghost.output.x}\n"
+        HEADER
+        + "resources:\n  a:\n    component: fc3\n    props:\n      x: ${resources.ghost.output.x}\n"
     )
     error = failure(text)
     assert error.reason == "unknown resource 'ghost'"
@@ -143,3 +144,28 @@ def test_functions_that_read_inputs_cannot_wait_for_outputs() -> None:
         + "      x: ${file(resources.b.output.path)}\n  b:\n    component: fc3\n"
     )
     assert "only known after deployment" in failure(text).reason
+
+
+def test_output_references_through_vars_and_templates_still_wait_and_order() -> None:
+    text = """edition: 3.0.0
+vars:
+  url: ${resources.b.output.url}
+template:
+  t:
+    endpoint: ${resources.b.output.url}/t
+resources:
+  a:
+    component: fc3
+    extend: {name: t}
+    props:
+      x: ${vars.url}
+  b:
+    component: fc3
+"""
+    project = parse(text)
+    assert project.resources["a"].depends_on == {"b"}
+    assert project.layers == [["b"], ["a"]]
+    assert resolve_outputs(project.resources["a"], {"b": {"url": "U"}}) == {
+        "endpoint": "U/t",
+        "x": "U",
+    }
