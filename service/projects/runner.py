@@ -8,6 +8,8 @@ resource, the function revision that is now the base of the next deploy).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Mapping
@@ -221,6 +223,7 @@ class _Run:
         self.resolved: dict[str, Any] = {}
         self.action_records: list[dict[str, Any]] = []
         self.published: dict[str, str] = {}
+        self.domains: dict[str, asyncio.Lock] = {}
         self.bases: dict[str, int] = {}  # resource -> the function revision its deploy started from
         self.error: dict[str, Any] | None = None
         spec = loaded.spec
@@ -261,7 +264,8 @@ class _Run:
         ok = await self._actions(resource, "pre", planned.function)
         if ok:
             try:
-                await self._deploy(resource, planned)
+                async with self._domain_turn(resource):
+                    await self._deploy(resource, planned)
             except DomainError as error:
                 self._result(
                     resource.name,
@@ -288,6 +292,16 @@ class _Run:
         else:
             await self._actions(resource, "fail", planned.function)
         await self._actions(resource, "complete", planned.function)
+
+    def _domain_turn(self, resource: Resource) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Resources routing through one custom domain deploy one after the other: the
+        first creates the domain, the next add their routes to it (at once, both would
+        try to create it)."""
+        custom = resource.props.get("customDomain")
+        domain = custom.get("domainName") if isinstance(custom, Mapping) else None
+        if not isinstance(domain, str):
+            return contextlib.nullcontext()
+        return self.domains.setdefault(domain, asyncio.Lock())
 
     async def _deploy(self, resource: Resource, planned: ResourcePlan) -> None:
         runner, loaded = self.runner, self.loaded

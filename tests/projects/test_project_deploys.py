@@ -337,3 +337,37 @@ async def test_a_project_syncs_back_with_its_console_edits(
     assert files["cn-hangzhou_p-a/index.py"].startswith(b"def handler")
     missing = await client.get("/v1/projects/p/sync?access=nowhere")
     assert missing.status_code == 404
+
+
+async def test_a_project_request_holds_one_database_connection_at_a_time(
+    app: Any, client: httpx.AsyncClient, fc_account: str
+) -> None:
+    """Eight resources plan and deploy at once; their database blocks take turns."""
+    from sqlalchemy import event
+
+    from service.state import AppState
+
+    state: AppState = app.state.fcplane
+    held, most = 0, 0
+
+    def checkout(*_: Any) -> None:
+        nonlocal held, most
+        held += 1
+        most = max(most, held)
+
+    def checkin(*_: Any) -> None:
+        nonlocal held
+        held -= 1
+
+    await put_project(client, "p", project(*(resource(f"r{i}") for i in range(8))), code=CODE)
+    pool = state.db.engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        assert (await plan(client, "p"))["layers"] == [[f"r{i}" for i in range(8)]]
+        done = await deploy(client, "p")
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+    assert done["status"] == "succeeded"
+    assert most == 1

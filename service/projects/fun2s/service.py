@@ -1,8 +1,9 @@
 """Funcraft ``template.yml`` → fc3 ``s.yaml`` (Serverless Devs 3.x), native to FC 3.0.
 
 The reference route upstream is fc-transform (template → fc 2.0 s.yaml) followed by
-fc3's ``s2tos3``; its output still carries 2.0 shapes FC 3.0 refuses (see
-``/work/shared/sdevs/fun2s-mapping.md`` §3). This converter goes straight to FC 3.0
+fc3's ``s2tos3``; its output still carries 2.0 shapes FC 3.0 refuses (no
+``sourceArn`` on several event types, CDN triggers as 2.0 types, RDS triggers
+FC 3.0 has no such type for, dropped service settings). This converter goes straight to FC 3.0
 and reports, as ``unmapped``, everything it cannot carry.
 """
 

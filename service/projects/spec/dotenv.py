@@ -28,8 +28,9 @@ def parse_dotenv(text: str) -> dict[str, str]:
         if match is None or line.lstrip().startswith("#"):
             continue
         key, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
-            quote, value = value[0], value[1:-1]
+        closing = value.find(value[:1], 1) if value[:1] in ("'", '"', "`") else -1
+        if closing > 0:  # a quoted value; anything after the closing quote is a comment
+            quote, value = value[0], value[1:closing]
             if quote == '"':
                 value = value.replace("\\n", "\n").replace("\\r", "\r")
         else:

@@ -1,6 +1,6 @@
 """parse_project: from the submitted files to a resolved Project.
 
-The pipeline is parse-spec's (yaml-spec.md §4): file-level ``extend``, the
+The pipeline is parse-spec's: file-level ``extend``, the
 environment, then top-level keys (vars, template, actions, flow) in the global
 scope, then each resource — component, template merge minus ``ignore``,
 env.yaml overlays, props and actions in the resource's scope — and finally

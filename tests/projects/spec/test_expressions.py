@@ -360,7 +360,8 @@ def test_dotenv_files_among_the_files_add_variables_without_overriding() -> None
         "      d: ${env('EXPANDED')}\n"
     )
     files = {
-        ".env": "# root\nFROM_ROOT=root\nGIVEN=file\nFROM_CODE=root-loses\nEXPANDED=${FROM_ROOT}-x\n",
+        ".env": "# root\nFROM_ROOT=root\nGIVEN=file\nFROM_CODE=root-loses\n"
+        "EXPANDED=${FROM_ROOT}-x\n",
         "src/.env": "export FROM_CODE='code' # quoted\n",
     }
     project = parse(text, files, env={"GIVEN": "caller"})
