@@ -10,7 +10,7 @@ makes a `fail` deploy refuse the whole project with this plan.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -313,7 +313,3 @@ class ProjectPlanner:
 
 def bind(fn: Callable[..., Awaitable[T]], *args: Any) -> Callable[[], Awaitable[T]]:
     return lambda: fn(*args)
-
-
-def recorded_functions(target: ProjectTarget | None) -> Mapping[str, dict[str, Any]]:
-    return dict(target.resources) if target is not None else {}

@@ -90,7 +90,7 @@ def _deployment_out(name: str, account: str, row: ProjectDeployment) -> ProjectD
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"description": "The source equals the head revision: nothing new."},
-        **problems(404, 409),
+        **problems(404, 409, 413),
     },
 )
 async def put_project(
@@ -264,7 +264,7 @@ async def list_project_deployments(
     )
 
 
-@router.post("/v1/fun2s", response_model=Fun2sOut)
+@router.post("/v1/fun2s", response_model=Fun2sOut, responses=problems(413))
 async def fun2s(body: Fun2sRequest, _: ReadPrincipal) -> Fun2sOut:
     """Convert a Funcraft `template.yml` into an fc3 s.yaml (FC 3.0 natively).
 

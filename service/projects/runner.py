@@ -102,12 +102,19 @@ class ProjectRunner:
             async with self.db.write() as session:
                 await ProjectRepository(session).add(record)
             raise refusal
-        target = await self._claim(loaded, record)
+        await self._claim(loaded, record)
         run = _Run(self, loaded, plan, request, author, record)
         try:
             await run.all()
+        except BaseException as exc:
+            # Cancelled or broken mid-way: what landed is still recorded below.
+            run.error = {
+                "code": "interrupted",
+                "detail": f"the deploy stopped ({type(exc).__name__})",
+            }
+            raise
         finally:
-            await self._finish(target, run)
+            await self._finish(run)
         return record
 
     def _refusal(
@@ -140,7 +147,7 @@ class ProjectRunner:
             deployment_id=record.id,
         )
 
-    async def _claim(self, loaded: Loaded, record: ProjectDeployment) -> ProjectTarget:
+    async def _claim(self, loaded: Loaded, record: ProjectDeployment) -> None:
         now = utcnow()
         async with self.db.write() as session:
             projects = ProjectRepository(session)
@@ -161,9 +168,8 @@ class ProjectRunner:
                     f"'{loaded.account.alias}' is running; try again once it has ended",
                 )
             await projects.add(record)
-        return target
 
-    async def _finish(self, target: ProjectTarget, run: _Run) -> None:
+    async def _finish(self, run: _Run) -> None:
         record = run.record
         record.results = [run.results[name] for name in run.order if name in run.results]
         record.actions = run.action_records

@@ -21,9 +21,11 @@ ProjectName = Annotated[
 Alias = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 FilePath = Annotated[str, Field(min_length=1, max_length=255)]
 
-# Enough for a project's YAML files; code travels as packages, never in here.
+# Enough for a project's YAML files; code travels as packages, never in here. One
+# file at its limit still fits a request body (FCPLANE_MAX_BODY_BYTES, 1 MiB) even
+# when every character is JSON-escaped, so a too-long file gets its 422, not a 413.
 MAX_FILES = 64
-MAX_FILE_CHARS = 256 * 1024
+MAX_FILE_CHARS = 64 * 1024
 
 EXAMPLE_SYAML = """edition: 3.0.0
 name: shop

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from service.kit.crypto import SecretBox
 from service.kit.errors import InvalidInput
@@ -107,15 +106,6 @@ def parse(
         return parse_project(files, main=main, env=env, config=config, environment=environment)
     except SpecError as error:
         raise spec_problem(error) from None
-
-
-@dataclass(frozen=True)
-class Target:
-    """Which account a plan or deploy goes to, and under which names."""
-
-    access: str  # the s.yaml alias
-    account: str  # the fcplane account alias
-    environment: str | None
 
 
 def account_alias(revision: ProjectRevision, access: str) -> str:
