@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from service.cloud.access import FcAccess
+from service.cloud.code import download_code
 from service.cloud.gateway import FcGateway
+from service.functions.codezip import ZipLimits
 from service.kit.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ WRITABLE = (
     "tracingConfig", "sessionAffinity", "instanceIsolationMode",
 )  # fmt: skip
 MAX_NAME = 64
-CODE_DOWNLOAD_TIMEOUT_S = 120.0
 
 
 def copy_name(function: str, short_id: str | None = None) -> str:
@@ -52,16 +51,6 @@ def copy_config(live: dict[str, Any], name: str) -> dict[str, Any]:
         ]
     config["functionName"] = name
     return config
-
-
-async def fetch_code(gateway: FcGateway, access: FcAccess, function: str) -> bytes:
-    url = (await gateway.get_function_code(access, function)).body.get("url")
-    if not url:
-        raise DomainError(f"GetFunctionCode gave no URL for '{function}'")
-    async with httpx.AsyncClient(timeout=CODE_DOWNLOAD_TIMEOUT_S) as client:
-        response = await client.get(url)
-        response.raise_for_status()
-        return response.content
 
 
 @dataclass
@@ -81,7 +70,7 @@ async def disposable_copy(
     name = copy_name(function, short_id)
     config = copy_config(live, name)
     if not live.get("customContainerConfig"):
-        code = await fetch_code(gateway, access, function)
+        code = await download_code(gateway, access, function, ZipLimits().max_compressed_bytes)
         config["code"] = {"zipFile": base64.b64encode(code).decode()}
     await gateway.create_function(access, config)
     copy = Copy(name=name, live=live)

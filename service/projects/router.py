@@ -217,7 +217,7 @@ async def deploy_project(
             "description": "`s.yaml` with every resource and each function's code folder.",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
-        **problems(404, 409, 502),
+        **problems(404, 409, 413, 502),
     },
 )
 async def sync_project(

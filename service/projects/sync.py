@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-import httpx
 import yaml
 
 from service.accounts.service import AccountService, access_for
 from service.cloud.access import FcAccess
-from service.cloud.errors import FcNotFound, FcServerError, FcUnreachable
+from service.cloud.code import download_code
+from service.cloud.errors import FcNotFound
 from service.cloud.gateway import FcGateway
 from service.functions.codezip import (
     CodePackageTooLarge,
@@ -79,7 +79,6 @@ TRIGGER_ORDER = (
     "triggerName", "triggerType", "description", "qualifier", "invocationRole", "sourceArn",
     "triggerConfig",
 )  # fmt: skip
-CODE_DOWNLOAD_TIMEOUT_S = 120.0
 DateTime = tuple[int, int, int, int, int, int]
 _EPOCH_1980: DateTime = (1980, 1, 1, 0, 0, 0)
 
@@ -321,41 +320,9 @@ async def read_function(
             account=access.alias,
             function=name,
         )
-    code = await download_code(gateway, access, name) if has_code(live.state) else None
+    limit = ZipLimits().max_compressed_bytes
+    code = await download_code(gateway, access, name, limit) if has_code(live.state) else None
     return SyncedFunction(name, region, function_props(live.state, region, name), code)
-
-
-async def download_code(
-    gateway: FcGateway, access: FcAccess, name: str, limit: int | None = None
-) -> bytes:
-    """The function's code zip, through the URL GetFunctionCode gives, at most ``limit`` bytes."""
-    limit = limit or ZipLimits().max_compressed_bytes
-    url = (await gateway.get_function_code(access, name)).body.get("url")
-    if not url:
-        raise FcServerError(f"GetFunctionCode gave no URL for '{name}'", function=name)
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with (
-            httpx.AsyncClient(timeout=CODE_DOWNLOAD_TIMEOUT_S) as client,
-            client.stream("GET", str(url)) as response,
-        ):
-            response.raise_for_status()
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise UnsafeCodePackage(
-                        f"the code of function '{name}' is over the {limit}-byte limit",
-                        function=name,
-                    )
-                chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        # The URL is signed: it stays out of the message.
-        raise FcUnreachable(
-            f"the code of function '{name}' could not be downloaded ({type(exc).__name__})",
-            function=name,
-        ) from None
-    return b"".join(chunks)
 
 
 # --- the use case -----------------------------------------------------------------

@@ -59,7 +59,7 @@ Sync = Annotated[SyncService, Depends(_service)]
 @router.get(
     FUNCTION_PREFIX + "/sync",
     response_class=Response,
-    responses={**ZIP_RESPONSE, **problems(404, 409, 502)},
+    responses={**ZIP_RESPONSE, **problems(404, 409, 413, 502)},
 )
 async def sync_function(
     ref: FunctionPath,
