@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -283,13 +284,18 @@ class ProjectService:
         if account is None or target is None or not target.resources:
             raise NotFound(f"project '{name}' has not deployed anything to account '{alias}'")
         fc_access = access_for(self.box, account)
-        functions = sorted({str(e["function"]) for e in target.resources.values()})
+        resources = sorted(target.resources.items())
         calls = [
-            bind(read_function, self.runner.gateway, fc_access, f, account.region)
-            for f in functions
+            bind(read_function, self.runner.gateway, fc_access, str(e["function"]), account.region)
+            for _, e in resources
         ]
-        entries = await bounded(calls)
-        data = await asyncio.to_thread(sync_zip, entries, project=name, access=alias)
+        # Keyed by the project's resource names (references between them keep working),
+        # in one s.yaml however many there are.
+        entries = [
+            dataclasses.replace(synced, name=resource)
+            for (resource, _), synced in zip(resources, await bounded(calls), strict=True)
+        ]
+        data = await asyncio.to_thread(sync_zip, entries, "s.yaml", project=name, access=alias)
         return f"{name}-{account.alias}.zip", data
 
     async def deployments(

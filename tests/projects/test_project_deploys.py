@@ -333,8 +333,11 @@ async def test_a_project_syncs_back_with_its_console_edits(
     files = unzip(synced.content)
     document = yaml.safe_load(files["s.yaml"])
     assert document["name"] == "p"
-    assert document["resources"]["p-c"]["props"]["memorySize"] == 2048
-    assert files["cn-hangzhou_p-a/index.py"].startswith(b"def handler")
+    # Keyed by the project's resource names, so the file submits back as the project.
+    assert document["resources"]["c"]["props"]["functionName"] == "p-c"
+    assert document["resources"]["c"]["props"]["memorySize"] == 2048
+    assert document["resources"]["a"]["props"]["code"] == "./cn-hangzhou_a"
+    assert files["cn-hangzhou_a/index.py"].startswith(b"def handler")
     missing = await client.get("/v1/projects/p/sync?access=nowhere")
     assert missing.status_code == 404
 
