@@ -35,7 +35,7 @@ from service.kit.crypto import SecretBox, configured_key
 from service.kit.db import Database
 from service.kit.errors import install_error_handlers
 from service.kit.migrations import current_revisions, heads
-from service.kit.openapi import install_problem_schema
+from service.kit.openapi import install_openapi, operation_id
 from service.kit.settings import Settings
 from service.packages.router import router as packages_router
 from service.projects.router import router as projects_router
@@ -47,6 +47,18 @@ from service.webhooks.router import router as webhooks_router
 from service.webhooks.tasks import background_dispatcher
 
 log = logging.getLogger(__name__)
+
+API_DESCRIPTION = """\
+Deploy Function Compute functions *through* fcplane, so that nobody silently
+overwrites anybody else's change: every function's desired state is kept as
+numbered revisions, a deploy names the revision it started from, and a stale
+base or a console edit answers `409` with a typed plan (`ConflictProblem`)
+unless a `strategy` says how to resolve it.
+
+Every `/v1` call takes `Authorization: Bearer <token>`. Errors are
+`application/problem+json` with a stable `code`; lists are
+`{items, next_cursor}`; what is created is answered with `Location`.
+"""
 
 
 async def _bootstrap_admin(state: AppState) -> None:
@@ -151,13 +163,15 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
         title="fcplane",
         version=service.__version__,
         summary="Deployment control plane for Alibaba Cloud Function Compute 3.0.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         # FastAPI's OpenTelemetry bridge looks its providers up on every request;
         # fcplane does not use it.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
-    install_problem_schema(app)
+    install_openapi(app)
     # Outermost, so that no byte of an oversized body is read by anything else.
     app.add_middleware(
         BodyLimit,

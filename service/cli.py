@@ -1,327 +1,136 @@
-"""The `fcplane` command: serve the API, run migrations, mint tokens, export OpenAPI."""
+"""The `fcplane` command: the server's commands and the API client's, loaded on demand.
+
+Start-up time is the product here: `fcplane --help` and every subcommand must
+start fast, and `fcplane serve` must never load the client (httpx client code,
+Rich output) nor `fcplane deploy` the server (settings, the emulator, the
+database). So this module imports only Typer; each command is a placeholder
+that carries its name and one-line help, and the module that defines the
+command is imported when the command is actually parsed (its own `--help`
+included). A test keeps these one-line helps equal to the commands' own.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from pathlib import Path
+import importlib
+from functools import cache
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from typer.core import TyperCommand, TyperGroup
 
-from service.emulator.cli import emulator_command
-from service.kit.settings import Environment, LogLevel, Settings
+SERVER, CLIENT = "Server", "Client (talks to the API)"
+SERVER_MODULE, CLIENT_MODULE = "service.server_cli", "service.client.cli"
+
+# name -> (module whose `app` defines it, its one-line help, help panel)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": (SERVER_MODULE, "Run the API server (migrating the database first).", SERVER),
+    "worker": (SERVER_MODULE, "Run a job worker (arq on Redis).", SERVER),
+    "emulator": (
+        SERVER_MODULE,
+        "Run the local FC emulator: FC 3.0's REST API for the official SDK, running real code.",
+        SERVER,
+    ),
+    "db": (SERVER_MODULE, "Database schema migrations (Alembic).", SERVER),
+    "token": (SERVER_MODULE, "API tokens.", SERVER),
+    "openapi": (
+        SERVER_MODULE,
+        "Print the HTTP API's OpenAPI schema (what openapi/openapi.json holds).",
+        SERVER,
+    ),
+    "login": (CLIENT_MODULE, "Save the server URL and a token for the client commands.", CLIENT),
+    "logout": (CLIENT_MODULE, "Forget the saved server URL and token.", CLIENT),
+    "plan": (
+        CLIENT_MODULE,
+        "Show what `fcplane deploy` would change, resource by resource.",
+        CLIENT,
+    ),
+    "deploy": (
+        CLIENT_MODULE,
+        "Deploy the s.yaml project: hooks, code upload, plan, deploy, lock file.",
+        CLIENT,
+    ),
+    "diff": (CLIENT_MODULE, "Field-level changes between two revisions of a function.", CLIENT),
+    "drift": (
+        CLIENT_MODULE,
+        "Compare FC with what fcplane applied: this project's functions, or all.",
+        CLIENT,
+    ),
+    "rollback": (
+        CLIENT_MODULE,
+        "Deploy an earlier revision again: of the project, or of one function.",
+        CLIENT,
+    ),
+    "revisions": (CLIENT_MODULE, "List the revisions of the project, or of one function.", CLIENT),
+    "sync": (
+        CLIENT_MODULE,
+        "Download a function or a project as FC runs it: s.yaml and code.",
+        CLIENT,
+    ),
+    "fun2s": (CLIENT_MODULE, "Convert a Funcraft template.yml into an fc3 s.yaml.", CLIENT),
+    "jobs": (CLIENT_MODULE, "Stress tests and evaluations: run, follow, fetch reports.", CLIENT),
+}
+
+
+@cache
+def _defined_in(module: str) -> dict[str, Any]:
+    """The commands ``module``'s Typer app defines, by name."""
+    app: typer.Typer = importlib.import_module(module).app
+    group: Any = typer.main.get_command(app)
+    return dict(group.commands)
+
+
+def real_command(name: str) -> Any:
+    """The command ``name`` as its module defines it (imports that module)."""
+    return _defined_in(COMMANDS[name][0])[name]
+
+
+class _Deferred(TyperCommand):
+    """Stands in for a command until it is parsed: then its module is imported."""
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        assert self.name is not None
+        return real_command(self.name).make_context(info_name, args, parent=parent, **extra)
+
+
+class _Lazy(TyperGroup):
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (_, short, panel) in COMMANDS.items():
+            self.commands[name] = _Deferred(name, help=short, rich_help_panel=panel)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"fcplane {version('fcplane')}")
+        except PackageNotFoundError:  # a checkout without an install
+            typer.echo("fcplane (not installed)")
+        raise typer.Exit()
+
 
 app = typer.Typer(
+    cls=_Lazy,
     no_args_is_help=True,
+    add_completion=False,
     help="fcplane: a deployment control plane for Alibaba Cloud Function Compute 3.0. "
-    "Every option can also be set with the FCPLANE_* environment variable shown in its help.",
+    "Server commands run fcplane itself; client commands talk to its HTTP API "
+    "(FCPLANE_URL and FCPLANE_TOKEN, or `fcplane login`). Every option can also be set with "
+    "the FCPLANE_* environment variable shown in its help.",
 )
-db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations (Alembic).")
-token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
-app.add_typer(db_app, name="db")
-app.add_typer(token_app, name="token")
-app.command("emulator")(emulator_command)
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        envvar="FCPLANE_DATABASE_URL",
-        show_envvar=True,
-        help="SQLAlchemy async URL, e.g. postgresql+asyncpg://user@host/db. "
-        "Default: SQLite file fcplane.db in the data directory.",
-    ),
-]
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        envvar="FCPLANE_DATA_DIR",
-        show_envvar=True,
-        help="Directory for the SQLite database, the development key and reports "
-        "(default: ./fcplane-data).",
-    ),
-]
-SecretKey = Annotated[
-    str | None,
-    typer.Option(
-        envvar="FCPLANE_SECRET_KEY",
-        show_envvar=True,
-        show_default=False,
-        help="Key (>= 32 random characters) that encrypts account secrets at rest. Required in "
-        "production; prefer the environment variable, command lines are visible to other users.",
-    ),
-]
-EnvironmentOpt = Annotated[
-    Environment | None,
-    typer.Option(
-        "--environment",
-        envvar="FCPLANE_ENVIRONMENT",
-        show_envvar=True,
-        help="development allows generated keys; production requires FCPLANE_SECRET_KEY "
-        "(default: development).",
-    ),
-]
-LogLevelOpt = Annotated[
-    LogLevel | None,
-    typer.Option(envvar="FCPLANE_LOG_LEVEL", show_envvar=True, help="Log level. Default: info."),
-]
 
 
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with explicitly given CLI options on top."""
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        # Only field names and reasons: the input may be a secret.
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "settings"
-            typer.echo(f"fcplane: invalid setting {where}: {err['msg']}", err=True)
-        raise typer.Exit(2) from None
-
-
-@app.command()
-def serve(
-    host: Annotated[
-        str | None,
-        typer.Option(
-            envvar="FCPLANE_HOST", show_envvar=True, help="Address to bind. Default: 127.0.0.1."
-        ),
-    ] = None,
-    port: Annotated[
-        int | None,
-        typer.Option(envvar="FCPLANE_PORT", show_envvar=True, help="Port to bind. Default: 8000."),
-    ] = None,
-    database_url: DatabaseUrl = None,
-    redis_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="FCPLANE_REDIS_URL",
-            show_envvar=True,
-            help="Redis URL for the job queue; unset: jobs run inside this process.",
-        ),
-    ] = None,
-    data_dir: DataDir = None,
-    secret_key: SecretKey = None,
-    environment: EnvironmentOpt = None,
-    log_level: LogLevelOpt = None,
-    skip_migrations: Annotated[
+@app.callback()
+def _root(
+    version: Annotated[
         bool,
         typer.Option(
-            "--skip-migrations",
-            help="Do not run `db upgrade` first (when a separate step migrates).",
-        ),
-    ] = False,
-    emulator: Annotated[
-        bool,
-        typer.Option(
-            "--emulator/--no-emulator",
-            envvar="FCPLANE_EMULATOR",
-            show_envvar=True,
-            help="Run the bundled FC emulator beside the API and register it as account "
-            "`local` (the default account when there is no other).",
-        ),
-    ] = True,
-    emulator_port: Annotated[
-        int,
-        typer.Option(
-            envvar="FCPLANE_EMULATOR_PORT",
-            show_envvar=True,
-            help="Port of the embedded emulator, on 127.0.0.1.",
-        ),
-    ] = 9000,
-    unsafe_no_sandbox: Annotated[
-        bool,
-        typer.Option(
-            "--unsafe-no-sandbox",
-            envvar="FCPLANE_EMULATOR_UNSAFE_NO_SANDBOX",
-            show_envvar=True,
-            help="Let the embedded emulator run function code WITHOUT its bubblewrap sandbox "
-            "(functions could then read fcplane's secrets). Only for code you trust.",
+            "--version", is_eager=True, callback=_version, help="Print the version and exit."
         ),
     ] = False,
 ) -> None:
-    """Run the API server (migrating the database first)."""
-    import uvicorn
-
-    from service.accounts.local import LocalEmulator, local_access_key
-    from service.app import create_app
-    from service.kit.logging import configure_logging
-    from service.kit.migrations import upgrade
-
-    settings = _settings(
-        host=host,
-        port=port,
-        database_url=database_url,
-        redis_url=redis_url,
-        data_dir=data_dir,
-        secret_key=secret_key,
-        environment=environment,
-        log_level=log_level,
-    )
-    configure_logging(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not skip_migrations:
-        upgrade(settings.resolved_database_url)
-
-    def run(local: LocalEmulator | None) -> None:
-        uvicorn.run(
-            create_app(settings, local),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.value,
-            log_config=None,
-        )
-
-    if not emulator:
-        run(None)
-        return
-    from service.emulator.server import start_in_thread
-    from service.emulator.settings import EmulatorSettings
-
-    emulator_dir = settings.data_dir / "emulator"
-    key_id, key_secret = local_access_key(emulator_dir)
-    emulator_settings = EmulatorSettings(
-        data_dir=emulator_dir,
-        access_keys={key_id: key_secret},
-        unsafe_no_sandbox=unsafe_no_sandbox,
-    )
-    with start_in_thread(
-        "127.0.0.1", emulator_port, emulator_dir, None, settings=emulator_settings
-    ) as fc:
-        sandbox = fc.app.emu.runtime.sandbox_status()
-        summary = str(sandbox["mode"]) if sandbox["enabled"] else f"{sandbox['mode']}: "
-        summary += "" if sandbox["enabled"] else str(sandbox["detail"])
-        typer.echo(
-            f"fcplane: FC emulator listening on {fc.url} (account `local`, sandbox {summary})",
-            err=True,
-        )
-        run(LocalEmulator(fc.url, key_id, key_secret, sandbox=summary))
-
-
-@app.command()
-def worker(
-    redis_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="FCPLANE_REDIS_URL",
-            show_envvar=True,
-            help="Redis URL of the job queue (required).",
-        ),
-    ] = None,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-    secret_key: SecretKey = None,
-    environment: EnvironmentOpt = None,
-    log_level: LogLevelOpt = None,
-    burst: Annotated[
-        bool, typer.Option("--burst", help="Exit once the queue is empty (for tests and cron).")
-    ] = False,
-) -> None:
-    """Run a job worker (arq on Redis)."""
-    from service.kit.logging import configure_logging
-    from service.worker import create_worker
-
-    settings = _settings(
-        redis_url=redis_url,
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=secret_key,
-        environment=environment,
-        log_level=log_level,
-    )
-    configure_logging(settings.log_level)
-    if not settings.redis_url:
-        typer.echo(
-            "fcplane: the worker needs FCPLANE_REDIS_URL (without Redis, `fcplane serve` "
-            "runs jobs itself)",
-            err=True,
-        )
-        raise typer.Exit(2)
-    create_worker(settings, burst=burst).run()
-
-
-@db_app.command("upgrade")
-def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Apply migrations up to REVISION (default: head)."""
-    from service.kit.migrations import upgrade
-
-    settings = _settings(database_url=database_url, data_dir=data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url, revision)
-
-
-@db_app.command("downgrade")
-def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Revert migrations down to REVISION."""
-    from service.kit.migrations import downgrade
-
-    downgrade(
-        _settings(database_url=database_url, data_dir=data_dir).resolved_database_url, revision
-    )
-
-
-@db_app.command("check")
-def db_check(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
-    """Fail when the models differ from the migrations (alembic check)."""
-    from service.kit.migrations import check
-
-    check(_settings(database_url=database_url, data_dir=data_dir).resolved_database_url)
-
-
-@token_app.command("create")
-def token_create(
-    name: Annotated[str, typer.Option(help="Who or what uses the token (e.g. ci).")],
-    scope: Annotated[
-        list[str],
-        typer.Option(
-            help="read, deploy or admin; repeat for several. A scope implies those below it."
-        ),
-    ],
-    expires_in: Annotated[
-        int | None, typer.Option(help="Lifetime in seconds. Default: never expires.")
-    ] = None,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Create an API token and print it (it is shown only this once)."""
-    from service.auth.schemas import TokenCreate
-    from service.auth.service import TokenService
-    from service.kit.db import Database
-
-    try:
-        request = TokenCreate(name=name, scopes=scope, expires_in=expires_in)
-    except ValidationError as exc:
-        for err in exc.errors():
-            typer.echo(f"fcplane: invalid --{err['loc'][0]}: {err['msg']}", err=True)
-        raise typer.Exit(2) from None
-    settings = _settings(database_url=database_url, data_dir=data_dir)
-
-    async def create() -> str:
-        db = Database.connect(settings.resolved_database_url, pool_size=1)
-        try:
-            _, raw = await TokenService(db).create(request, "cli")
-            return raw
-        finally:
-            await db.dispose()
-
-    typer.echo(asyncio.run(create()))
-
-
-@app.command()
-def openapi() -> None:
-    """Print the HTTP API's OpenAPI schema (what openapi/openapi.json holds)."""
-    from service.app import create_app
-
-    typer.echo(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=False))
+    pass
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ async def register_account(client: httpx.AsyncClient, emulator: EmbeddedEmulator
         },
     )
     assert response.status_code == 201, response.text
+    assert response.headers["location"] == "/v1/accounts/local"
     return "local"
 
 

@@ -27,8 +27,6 @@ from service.kit.settings import Settings
 from tests.conftest import TEST_SECRET_KEY, drop_database, make_database
 
 ROOT = Path(__file__).resolve().parent.parent
-# Code packages are raw zip bytes; send generated bodies the way binary ones are sent.
-schemathesis.serializer.alias("application/zip", "application/octet-stream")
 schema = schemathesis.openapi.from_path(ROOT / "openapi" / "openapi.json")
 TOKEN = "fcp_" + secrets.token_urlsafe(32)
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from service.accounts.service import AccountService
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
 from service.kit.names import account_alias
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.state import app_state
@@ -34,9 +34,13 @@ Accounts = Annotated[AccountService, Depends(_service)]
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=AccountOut, responses=problems(409)
 )
-async def create_account(body: AccountCreate, _: AdminPrincipal, accounts: Accounts) -> AccountOut:
+async def create_account(
+    body: AccountCreate, _: AdminPrincipal, accounts: Accounts, response: Response
+) -> AccountOut:
     """Register FC credentials. The secret is encrypted at rest and never returned."""
-    return AccountOut.model_validate(await accounts.create(body))
+    account = await accounts.create(body)
+    created(response, f"/v1/accounts/{account.alias}")
+    return AccountOut.model_validate(account)
 
 
 @router.get("", response_model=Page[AccountOut])

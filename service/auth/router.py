@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from service.auth.dependencies import AdminPrincipal
 from service.auth.schemas import TokenCreate, TokenCreated, TokenOut
 from service.auth.service import TokenService
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.state import app_state
@@ -30,10 +30,11 @@ Tokens = Annotated[TokenService, Depends(_service)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
 async def create_token(
-    body: TokenCreate, principal: AdminPrincipal, tokens: Tokens
+    body: TokenCreate, principal: AdminPrincipal, tokens: Tokens, response: Response
 ) -> TokenCreated:
     """Create an API token. The token itself is in this response only."""
     token, raw = await tokens.create(body, principal.name)
+    created(response, f"/v1/tokens/{token.id}")
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=raw)
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.deploys.schemas import (
+    ConflictProblem,
     DeploymentOut,
     DeployRequest,
     PlanOut,
@@ -15,9 +16,10 @@ from service.deploys.schemas import (
 )
 from service.deploys.service import REPLAYED_HEADER, DeployService
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_route import StrictRoute
+from service.models import Deployment
 from service.state import app_state
 
 router = APIRouter(route_class=StrictRoute, tags=["deployments"], responses=problems(401, 403, 422))
@@ -36,6 +38,11 @@ async def _service(request: Request) -> DeployService:
 
 
 Deploys = Annotated[DeployService, Depends(_service)]
+
+
+def _created(response: Response, deployment: Deployment) -> DeploymentOut:
+    created(response, f"/v1/deployments/{deployment.id}")
+    return DeploymentOut.model_validate(deployment)
 
 
 @router.post(FUNCTION_PREFIX + "/plan", response_model=PlanOut, responses=problems(404, 428, 502))
@@ -59,13 +66,13 @@ async def get_plan(plan_id: IdPath, _: ReadPrincipal, deploys: Deploys) -> PlanO
     "/v1/plans/{plan_id}/apply",
     status_code=status.HTTP_201_CREATED,
     response_model=DeploymentOut,
-    responses=problems(404, 409, 502),
+    responses=problems(404, 409, 502, conflict=ConflictProblem),
 )
 async def apply_plan(
-    plan_id: IdPath, principal: DeployPrincipal, deploys: Deploys
+    plan_id: IdPath, principal: DeployPrincipal, deploys: Deploys, response: Response
 ) -> DeploymentOut:
     """Deploy a saved plan; 409 `stale_plan` when the head, applied or live state moved."""
-    return DeploymentOut.model_validate(await deploys.apply_plan(plan_id, principal.name))
+    return _created(response, await deploys.apply_plan(plan_id, principal.name))
 
 
 @router.post(
@@ -82,7 +89,7 @@ async def apply_plan(
                 }
             }
         },
-        **problems(404, 409, 428, 502),
+        **problems(404, 409, 428, 502, conflict=ConflictProblem),
     },
 )
 async def create_deployment(
@@ -113,20 +120,24 @@ async def create_deployment(
     deployment, replayed = await deploys.deploy(ref, body, principal.name, idempotency_key)
     if replayed:
         response.headers[REPLAYED_HEADER] = "true"
-    return DeploymentOut.model_validate(deployment)
+    return _created(response, deployment)
 
 
 @router.post(
     FUNCTION_PREFIX + "/rollback",
     status_code=status.HTTP_201_CREATED,
     response_model=DeploymentOut,
-    responses=problems(404, 409, 428, 502),
+    responses=problems(404, 409, 428, 502, conflict=ConflictProblem),
 )
 async def rollback_function(
-    ref: FunctionPath, body: RollbackRequest, principal: DeployPrincipal, deploys: Deploys
+    ref: FunctionPath,
+    body: RollbackRequest,
+    principal: DeployPrincipal,
+    deploys: Deploys,
+    response: Response,
 ) -> DeploymentOut:
     """Deploy an earlier revision as a new head, under the same conflict rules."""
-    return DeploymentOut.model_validate(await deploys.rollback(ref, body, principal.name))
+    return _created(response, await deploys.rollback(ref, body, principal.name))
 
 
 @router.get(

@@ -4,8 +4,17 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from service.functions.schemas import FunctionConfig, RevisionOut, Sha256
+from service.functions.schemas import (
+    Change,
+    Conflict,
+    FunctionConfig,
+    PatchOperation,
+    RevisionOut,
+    Sha256,
+)
+from service.kit.openapi import ErrorDetail, Problem, absent_when_none
 from service.models.deployment import DeploymentKind, DeploymentStatus, Strategy
 
 STRATEGY_DESCRIPTION = (
@@ -111,14 +120,14 @@ class DeploymentOut(BaseModel):
     finished_at: datetime | None
     duration_ms: int | None
     fc_request_ids: list[str]
-    error: dict[str, Any] | None
-    discarded_changes: list[dict[str, Any]] = Field(
+    error: ErrorDetail | None = Field(description="Why it failed or was refused.")
+    discarded_changes: list[Change] = Field(
         default_factory=list,
         description="Local changes of the request this deployment did not apply (use-remote "
         "adopts FC's state instead; merge leaves a change out only when FC already has it "
         "differently): `{path, base, value}` each.",
     )
-    overwritten_changes: list[dict[str, Any]] = Field(
+    overwritten_changes: list[Change] = Field(
         default_factory=list,
         description="Remote changes (console edits, another deploy) this deployment replaced "
         "(use-local): `{path, base, value}` each.",
@@ -139,25 +148,49 @@ class DeploymentOut(BaseModel):
 
 
 class PlanOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """What a deploy would change, locally and remotely, and where the two conflict."""
 
     id: str | None = Field(None, description="Set when the plan was saved.")
     account: str
     function: str
-    base_revision: int
-    head_revision: int
+    base_revision: int = Field(description="The revision the change started from.")
+    head_revision: int = Field(description="The newest deployed revision.")
     drifted: bool = Field(description="FC differs from what fcplane last applied.")
-    remote_missing: bool
-    interrupted_deployment: str | None
+    remote_missing: bool = Field(description="FC does not have the function.")
+    interrupted_deployment: str | None = Field(
+        description="A deployment that pushed to FC but died before recording it."
+    )
     deploying: str | None = Field(
         None,
         description="Another deployment (or a `remove-…` / `publish-…` operation) holds the "
         "function: the remote changes are what that deployment is deploying (for an "
         "operation, what FC runs); a deploy now is refused with 409 and Retry-After.",
     )
-    local_changes: list[dict[str, Any]]
-    remote_changes: list[dict[str, Any]]
-    conflicts: list[dict[str, Any]]
-    local_patch: list[dict[str, Any]]
-    remote_patch: list[dict[str, Any]]
-    text: str
+    local_changes: list[Change] = Field(description="Base to this request's config.")
+    remote_changes: list[Change] = Field(
+        description="Base to what FC runs (or to the newer head, or to what the deployment "
+        "holding the function pushes)."
+    )
+    conflicts: list[Conflict] = Field(description="Fields both sides changed differently.")
+    local_patch: list[PatchOperation] = Field(description="`local_changes` as RFC 6902.")
+    remote_patch: list[PatchOperation] = Field(description="`remote_changes` as RFC 6902.")
+    text: str = Field(description="The plan for a reader (`~ memorySize: 512 => 1024`).")
+
+
+class ConflictProblem(Problem):
+    """A 409 about a function's state.
+
+    `revision_conflict`: another deploy moved the head since `base_revision`, or is
+    deploying now (then with `Retry-After`); `drift_conflict`: FC differs from what
+    fcplane applied (a console edit). Both carry the plan; retry with a `strategy`.
+    `stale_plan`: a saved plan's head, applied or live state moved (with the new plan)
+    or it was applied already (with `deployment_id`). `idempotency_in_progress`: the
+    request with this Idempotency-Key still runs (`deployment_id`, `Retry-After`).
+    """
+
+    plan: PlanOut | SkipJsonSchema[None] = absent_when_none(
+        "The plan as it stands now (revision_conflict, drift_conflict)."
+    )
+    deployment_id: str | SkipJsonSchema[None] = absent_when_none(
+        "The deployment recorded for the refused request."
+    )

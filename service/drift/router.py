@@ -29,20 +29,22 @@ Drift = Annotated[DriftService, Depends(_service)]
 @router.post(
     FUNCTION_PREFIX + "/drift-check", response_model=DriftCheckOut, responses=problems(404, 502)
 )
-async def check_function(ref: FunctionPath, _: DeployPrincipal, drift: Drift) -> DriftCheckOut:
+async def check_function_drift(
+    ref: FunctionPath, _: DeployPrincipal, drift: Drift
+) -> DriftCheckOut:
     """Compare the live function with its applied state now; opens or resolves drift events."""
     return DriftCheckOut.model_validate(await drift.check(ref))
 
 
 @router.post("/v1/drift-checks", response_model=DriftScanOut)
-async def check_all(_: DeployPrincipal, drift: Drift, request: Request) -> DriftScanOut:
+async def check_all_drift(_: DeployPrincipal, drift: Drift, request: Request) -> DriftScanOut:
     """Check every managed function (bounded concurrency, FC throttling honoured)."""
     concurrency = app_state(request).settings.drift_scan_concurrency
     return DriftScanOut(**await drift.check_all(concurrency))
 
 
 @router.get("/v1/drift-events", response_model=Page[DriftEventOut])
-async def list_events(
+async def list_drift_events(
     _: ReadPrincipal,
     drift: Drift,
     page: PageDep,
@@ -61,7 +63,7 @@ async def list_events(
 
 
 @router.get("/v1/drift-events/{event_id}", response_model=DriftEventOut, responses=problems(404))
-async def get_event(
+async def get_drift_event(
     event_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: ReadPrincipal, drift: Drift
 ) -> DriftEventOut:
     return DriftEventOut.model_validate(await drift.event(event_id))

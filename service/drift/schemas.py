@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
+from service.functions.schemas import Change
 from service.models.drift import DriftEventStatus, Resolution
 
 
@@ -14,7 +14,7 @@ class DriftCheckOut(BaseModel):
     account: str = Field(validation_alias=AliasPath("ref", "account"))
     function: str = Field(validation_alias=AliasPath("ref", "name"))
     drifted: bool
-    changes: list[dict[str, Any]]
+    changes: list[Change] = Field(description="`base`: what fcplane applied; `value`: FC's.")
     event_id: int | None = None
     interrupted_deployment: str | None = Field(
         None, description="A deployment that pushed to FC but died before recording it."
@@ -44,7 +44,7 @@ class DriftEventOut(BaseModel):
         None, description="Set when the drift is an alias's (its routing changed in FC)."
     )
     status: DriftEventStatus
-    changes: list[dict[str, Any]]
+    changes: list[Change] = Field(description="`base`: what fcplane applied; `value`: FC's.")
     deployment_id: str | None = Field(
         description="A deployment that died after pushing to FC, when its change is the drift."
     )

@@ -7,7 +7,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from service.evals.concurrency import run_concurrency_eval
-from service.evals.schemas import EvalConcurrencyParams, EvalSpecParams
+from service.evals.schemas import (
+    EvalConcurrencyParams,
+    EvalConcurrencyResult,
+    EvalSpecParams,
+    EvalSpecResult,
+)
 from service.evals.spec import run_spec_eval
 from service.jobs.contract import JobContext, JobOutcome
 from service.kit.errors import InvalidInput
@@ -28,6 +33,7 @@ def _live_runtime(facts: dict[str, Any]) -> str | None:
 class EvalSpecKind:
     name = "eval-spec"
     params_model: type[BaseModel] = EvalSpecParams
+    result_model: type[BaseModel] = EvalSpecResult
 
     async def validate(self, params: BaseModel, facts: dict[str, Any], settings: Settings) -> None:
         assert isinstance(params, EvalSpecParams)
@@ -53,6 +59,7 @@ class EvalSpecKind:
 class EvalConcurrencyKind:
     name = "eval-concurrency"
     params_model: type[BaseModel] = EvalConcurrencyParams
+    result_model: type[BaseModel] = EvalConcurrencyResult
 
     async def validate(self, params: BaseModel, facts: dict[str, Any], settings: Settings) -> None:
         assert isinstance(params, EvalConcurrencyParams)

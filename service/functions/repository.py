@@ -150,6 +150,14 @@ class FunctionRepository(Repository[Function]):
     async def package(self, sha256: str) -> CodePackage | None:
         return await self.session.get(CodePackage, sha256)
 
+    async def package_summary(self, sha256: str) -> tuple[int, str] | None:
+        """A stored package's size and CRC-64, without its bytes."""
+        found = await self.session.execute(
+            select(CodePackage.size, CodePackage.checksum).where(CodePackage.sha256 == sha256)
+        )
+        row = found.first()
+        return None if row is None else (row.size, row.checksum)
+
     async def package_exists(self, sha256: str) -> bool:
         found = await self.session.scalar(
             select(CodePackage.sha256).where(CodePackage.sha256 == sha256)

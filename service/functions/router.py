@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
-from service.functions.paths import FUNCTION_PREFIX, AccountPath, FunctionPath
+from service.functions.paths import FUNCTION_PREFIX, AccountPath, FunctionPath, function_path
 from service.functions.schemas import DiffOut, FunctionCreate, FunctionOut, RevisionOut
 from service.functions.service import FunctionService
 from service.kit.names import account_alias
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.models.function import FunctionRef
@@ -44,12 +44,18 @@ def _after(after: str | None) -> FunctionRef | None:
     responses=problems(404, 409, 502),
 )
 async def register_function(
-    account: AccountPath, body: FunctionCreate, principal: DeployPrincipal, functions: Functions
+    account: AccountPath,
+    body: FunctionCreate,
+    principal: DeployPrincipal,
+    functions: Functions,
+    response: Response,
 ) -> FunctionOut:
     """Manage a function of this account: new (deployed later) or adopted from FC (its live
     state becomes revision 1). The same name may be managed in several accounts."""
     ref = FunctionRef(account, body.name)
-    return FunctionOut.model_validate(await functions.register(ref, body.adopt, principal.name))
+    function = await functions.register(ref, body.adopt, principal.name)
+    created(response, function_path(ref))
+    return FunctionOut.model_validate(function)
 
 
 async def _page(

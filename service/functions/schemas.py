@@ -23,6 +23,8 @@ from service.models.revision import RevisionSource
 FunctionName = Annotated[str, fc_name(Field, FUNCTION_NAME_DESCRIPTION)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of a code package.")]
 
+_ABSENT = object()
+
 # FC: "the total size of environment variables cannot exceed 4 KB".
 ENV_LIMIT_BYTES = 4096
 
@@ -220,10 +222,49 @@ class RevisionOut(BaseModel):
     _props = field_validator("config")(_as_props)
 
 
-class ChangeOut(BaseModel):
-    path: str
-    base: Any = None
-    value: Any = None
+class Change(BaseModel):
+    """One field that differs between two states of a resource."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"path": "/memorySize", "base": 512, "value": 1024}]}
+    )
+
+    path: str = Field(
+        description="RFC 6901 JSON pointer into the resource's props; triggers are keyed by "
+        "name (`/triggers/http_t/triggerConfig/methods`), the code is `/code`."
+    )
+    base: Any = Field(description="The value before (null: the field was absent).")
+    value: Any = Field(description="The value after (null: the field was removed).")
+
+
+class Conflict(BaseModel):
+    """A field both sides changed, to different values."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"path": "/timeout", "base": 3, "local": 10, "remote": 20}]}
+    )
+
+    path: str = Field(description="RFC 6901 JSON pointer into the resource's props.")
+    base: Any = Field(description="The value in the base (null: absent).")
+    local: Any = Field(description="The value this request wants (null: removed).")
+    remote: Any = Field(description="The value FC (or the newer head) has (null: removed).")
+
+
+class PatchOperation(BaseModel):
+    """One RFC 6902 JSON Patch operation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"op": "replace", "path": "/memorySize", "value": 1024}]}
+    )
+
+    op: Literal["add", "replace", "remove"]
+    path: str = Field(description="RFC 6901 JSON pointer into the resource's props.")
+    # A sentinel, not None: `"value": null` sets a field to null; `remove` has no value.
+    value: Any = Field(
+        default_factory=lambda: _ABSENT,
+        exclude_if=lambda value: value is _ABSENT,
+        description="The new value (absent for `remove`).",
+    )
 
 
 class DiffOut(BaseModel):
@@ -231,6 +272,6 @@ class DiffOut(BaseModel):
     function: str
     from_revision: int = Field(serialization_alias="from")
     to_revision: int = Field(serialization_alias="to")
-    changes: list[ChangeOut]
-    patch: list[dict[str, Any]]
+    changes: list[Change]
+    patch: list[PatchOperation]
     text: str

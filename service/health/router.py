@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from service.kit.migrations import current_revisions
+from service.kit.openapi import problems
 from service.kit.strict_route import StrictRoute
 from service.state import StateDep
 
@@ -31,14 +32,17 @@ class Readiness(BaseModel):
     )
 
 
-@router.get("/healthz", response_model=Health)
-async def healthz() -> Health:
+# The probes refuse undeclared query parameters too (StrictRoute): 422.
+@router.get("/healthz", response_model=Health, responses=problems(422))
+async def get_health() -> Health:
     """Liveness: the process answers."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(state: StateDep) -> JSONResponse:
+@router.get(
+    "/readyz", response_model=Readiness, responses={503: {"model": Readiness}, **problems(422)}
+)
+async def get_readiness(state: StateDep) -> JSONResponse:
     """Readiness: the database answers with migrations at head, and Redis if configured."""
     checks: dict[str, str] = {}
     try:

@@ -49,6 +49,7 @@ class JobOutcome:
 class JobKind(Protocol):
     name: str  # "stress" | "eval-spec" | "eval-concurrency"
     params_model: type[BaseModel]  # validated before anything is queued (422 on bad input)
+    result_model: type[BaseModel]  # JobOutcome.result, validated (and stored) through it
 
     async def validate(self, params: BaseModel, facts: dict[str, Any], settings: Settings) -> None:
         """Checks that need the function (e.g. HTTP mode without an HTTP trigger): raise

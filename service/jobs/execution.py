@@ -149,16 +149,20 @@ def _describe(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}); see the worker log"
 
 
-def _checked(outcome: object) -> tuple[dict[str, Any], dict[str, str]]:
+def _checked(
+    outcome: object, result_model: type[BaseModel]
+) -> tuple[dict[str, Any], dict[str, str]]:
     if not isinstance(outcome, JobOutcome) or not isinstance(outcome.result, dict):
         raise TypeError(f"a job kind returned {type(outcome).__name__}, not a JobOutcome")
-    json.dumps(outcome.result, allow_nan=False)  # TypeError/ValueError when not JSON
+    # What is stored is what the API documents for the kind (ValidationError is a ValueError).
+    result: dict[str, Any] = result_model.model_validate(outcome.result).model_dump(mode="json")
+    json.dumps(result, allow_nan=False)  # TypeError/ValueError when not JSON
     reports = {}
     for name, html in outcome.reports.items():
         if not _REPORT_NAME.match(name) or not isinstance(html, str):
             raise ValueError(f"invalid report {name!r}")
         reports[name] = html
-    return outcome.result, reports
+    return result, reports
 
 
 async def _prepare(
@@ -206,7 +210,8 @@ async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
         )
         target.facts.update(await trigger_facts(deps.gateway, target.access, target.function.name))
         log.info("job %s (%s) started by %s", job_id, kind_name, owner)
-        return await _supervise(deps, attempt, asyncio.create_task(kind.run(context, params)))
+        running = asyncio.create_task(kind.run(context, params))
+        return await _supervise(deps, attempt, running, kind.result_model)
     except asyncio.CancelledError:
         # Stopped from outside (worker shutdown, arq abort): a requested cancel
         # is honoured, anything else goes back to the queue uncounted.
@@ -221,7 +226,10 @@ async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
 
 
 async def _supervise(
-    deps: JobDeps, attempt: _Attempt, task: asyncio.Task[JobOutcome]
+    deps: JobDeps,
+    attempt: _Attempt,
+    task: asyncio.Task[JobOutcome],
+    result_model: type[BaseModel],
 ) -> JobStatus | None:
     """Heartbeat while the kind runs; enforce a cancel after the grace period.
 
@@ -261,10 +269,12 @@ async def _supervise(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         raise
-    return await _record(attempt, task)
+    return await _record(attempt, task, result_model)
 
 
-async def _record(attempt: _Attempt, task: asyncio.Task[JobOutcome]) -> JobStatus | None:
+async def _record(
+    attempt: _Attempt, task: asyncio.Task[JobOutcome], result_model: type[BaseModel]
+) -> JobStatus | None:
     job_id = attempt.job_id
     if task.cancelled():
         status, result, reports = JobStatus.CANCELLED, None, None
@@ -277,7 +287,7 @@ async def _record(attempt: _Attempt, task: asyncio.Task[JobOutcome]) -> JobStatu
         status, result, error, reports = JobStatus.FAILED, None, _describe(exc), None
     else:
         try:
-            result, reports = _checked(task.result())
+            result, reports = _checked(task.result(), result_model)
             status, error = JobStatus.SUCCEEDED, None
         except (TypeError, ValueError) as exc:
             log.error("job %s returned an unusable outcome", job_id, exc_info=exc)

@@ -1,12 +1,39 @@
+"""Job request and response bodies.
+
+The server validates a job with its kind's own models (any registered kind), so
+`JobCreate` and `JobOut` are generic here. What the API *documents* is one
+schema per built-in kind, discriminated by `kind` (`StressJobCreate` with
+`StressParams`, `StressJob` with `StressResult`, ...): generated clients get
+typed params and results.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from service.evals.schemas import (
+    EvalConcurrencyParams,
+    EvalConcurrencyResult,
+    EvalSpecParams,
+    EvalSpecResult,
+)
 from service.functions.schemas import FunctionName
+from service.loadtest.schemas import StressParams, StressResult
 
 KindName = Annotated[
     str,
@@ -18,6 +45,8 @@ KindName = Annotated[
         examples=["stress"],
     ),
 ]
+# The routes a stored report is served at, by report name.
+REPORT_PATHS = {"summary": "/report", "locust": "/report/locust"}
 
 
 class JobStatus(StrEnum):
@@ -28,10 +57,9 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class JobCreate(BaseModel):
+class JobTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: KindName
     account: str | None = Field(
         None,
         min_length=1,
@@ -40,38 +68,140 @@ class JobCreate(BaseModel):
         description="Alias of the account the function lives in; default: the default account.",
     )
     function: FunctionName
-    params: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Parameters of the kind, validated by it (each kind's parameters are "
-        "listed in the README).",
+
+
+class StressJobCreate(JobTarget):
+    """Load the function with Locust (closed or open loop); see `StressParams`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "stress", "function": "hello", "params": {"duration_s": 30, "users": 10}}
+            ]
+        }
     )
 
+    kind: Literal["stress"]
+    params: StressParams
 
-class JobOut(BaseModel):
+
+class EvalSpecJobCreate(JobTarget):
+    """Find the best cpu/memory spec (CPU-bound functions); see `EvalSpecParams`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "eval-spec", "function": "hello", "params": {"strategy": "balanced"}}
+            ]
+        }
+    )
+
+    kind: Literal["eval-spec"]
+    params: EvalSpecParams
+
+
+class EvalConcurrencyJobCreate(JobTarget):
+    """Find the best instance concurrency (IO-bound, custom runtimes); see
+    `EvalConcurrencyParams`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "eval-concurrency",
+                    "function": "hello",
+                    "params": {"concurrency": [1, 5, 10], "duration_s": 10, "rt_threshold_ms": 200},
+                }
+            ]
+        }
+    )
+
+    kind: Literal["eval-concurrency"]
+    params: EvalConcurrencyParams
+
+
+JobRequest = Annotated[
+    StressJobCreate | EvalSpecJobCreate | EvalConcurrencyJobCreate,
+    Field(discriminator="kind"),
+]
+
+
+class JobCreate(JobTarget):
+    """What POST /v1/jobs reads: `params` are validated by the kind before anything is
+    queued (422 naming `params.<field>`)."""
+
+    kind: KindName
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(TypeAdapter(JobRequest).core_schema)
+
+
+class ReportLink(BaseModel):
+    name: str = Field(description="`summary`, or `locust` (stress jobs).")
+    url: str = Field(json_schema_extra={"format": "uri"}, description="The HTML report.")
+
+
+class _JobFields(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    kind: str
     account: str = Field(validation_alias=AliasPath("function", "account", "alias"))
     function: str = Field(validation_alias=AliasPath("function", "name"))
     status: JobStatus
     progress: float = Field(description="0..1")
     progress_note: str | None
-    params: dict[str, Any]
-    result: dict[str, Any] | None
     error: str | None
     attempts: int = Field(description="Attempts started (a retry after a lost worker adds one).")
     cancel_requested: bool
-    reports: list[str] = Field(
-        description='Stored HTML reports: "summary" is served at /v1/jobs/{id}/report, '
-        '"locust" (stress jobs) at /v1/jobs/{id}/report/locust.'
-    )
+    reports: list[ReportLink] = Field(description="Stored HTML reports (once the job has run).")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     created_by: str | None
 
+
+class StressJob(_JobFields):
+    kind: Literal["stress"]
+    params: StressParams
+    result: StressResult | None = Field(description="Set once the job succeeded.")
+
+
+class EvalSpecJob(_JobFields):
+    kind: Literal["eval-spec"]
+    params: EvalSpecParams
+    result: EvalSpecResult | None = Field(description="Set once the job succeeded.")
+
+
+class EvalConcurrencyJob(_JobFields):
+    kind: Literal["eval-concurrency"]
+    params: EvalConcurrencyParams
+    result: EvalConcurrencyResult | None = Field(description="Set once the job succeeded.")
+
+
+Job = Annotated[StressJob | EvalSpecJob | EvalConcurrencyJob, Field(discriminator="kind")]
+
+
+class JobOut(_JobFields):
+    """A job as stored: validate with ``context={"base_url": ...}`` for the report links."""
+
+    kind: str
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+
     @field_validator("reports", mode="before")
     @classmethod
-    def _names(cls, reports: Any) -> Any:
-        return [getattr(r, "name", r) for r in reports]
+    def _links(cls, reports: Any, info: ValidationInfo) -> Any:
+        base = (info.context or {}).get("base_url", "")
+        job = f"{base}/v1/jobs/{info.data.get('id')}"
+        names = [getattr(r, "name", r) for r in reports]
+        return [{"name": n, "url": job + REPORT_PATHS[n]} for n in names if n in REPORT_PATHS]
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(TypeAdapter(Job).core_schema)

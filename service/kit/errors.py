@@ -87,14 +87,18 @@ class Unavailable(DomainError):
 
 
 def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """An RFC 9457 problem document; its ``type`` is derived from the stable ``code``."""
+    """An RFC 9457 problem document; its ``type`` is derived from the stable ``code``.
+
+    A member without a value is left out rather than sent as null: the typed problems
+    (``ConflictProblem``...) declare their extra members optional, not nullable.
+    """
     return {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
+        **{key: value for key, value in extra.items() if value is not None},
     }
 
 

@@ -1,17 +1,25 @@
-"""problem+json error responses in the OpenAPI schema.
+"""The OpenAPI document, shaped for the clients generated from it.
 
-Routers declare which error statuses they produce with :func:`problems`; the
-schema hook then points each at the shared Problem schema under
-``application/problem+json`` (FastAPI would document them as application/json).
+Routers declare the error statuses an operation produces with :func:`problems`
+(with the typed problem of a 409 that carries a plan) and set ``Location`` on
+what they create with :func:`created`; :func:`install_openapi` does the rest in
+one place: operation ids (the route names), tags, servers, security, errors as
+``application/problem+json``, the ``Location`` header of every 201 and a title
+for each anonymous object a generator would otherwise call ``...Type0``.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from service.kit.errors import PROBLEM_JSON
 
 _TITLES = {
     400: "Bad request",
@@ -27,90 +35,249 @@ _TITLES = {
     503: "Service unavailable",
 }
 
-_PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "description": "RFC 9457 problem details with a stable machine-readable `code`.",
-    "type": "object",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "description": "Validation errors, one per bad field (422 only).",
-            "items": {
-                "type": "object",
-                "required": ["field", "location", "message", "type"],
-                "properties": {
-                    "field": {"type": "string"},
-                    "location": {"type": "string"},
-                    "message": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-            },
-        },
+TAGS: list[dict[str, str]] = [
+    {"name": "health", "description": "Liveness and readiness probes (no token needed)."},
+    {"name": "tokens", "description": "API tokens and their scopes (`read`, `deploy`, `admin`)."},
+    {"name": "accounts", "description": "FC accounts: credentials, region and endpoint."},
+    {"name": "functions", "description": "Managed functions and their numbered revisions."},
+    {
+        "name": "code packages",
+        "description": "Code zips, stored once by their sha256 and deployed by it.",
     },
-    "additionalProperties": True,
+    {
+        "name": "deployments",
+        "description": "Plans and deploys with optimistic concurrency: a stale base or drift "
+        "answers 409 with the plan, unless a strategy says how to resolve it.",
+    },
+    {"name": "releases", "description": "FC versions and aliases (canary routing)."},
+    {"name": "drift", "description": "What changed in FC outside fcplane, and when."},
+    {"name": "sync", "description": "A function as FC runs it, as an s.yaml and its code."},
+    {"name": "projects", "description": "Serverless Devs s.yaml projects, deployed as one unit."},
+    {
+        "name": "jobs",
+        "description": "Stress tests and spec / concurrency evaluations, run by workers.",
+    },
+    {"name": "webhooks", "description": "Subscriptions to fcplane's events, and their deliveries."},
+    {
+        "name": "webhook events",
+        "description": "What fcplane sends to a `standard` webhook subscription.",
+    },
+]
+
+SERVERS = [
+    {"url": "http://127.0.0.1:8000", "description": "`fcplane serve` on its default address"}
+]
+LICENSE = {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"}
+_BEARER = "bearer"
+_LOCATION = {
+    "Location": {
+        "description": "Where the created resource is read (a path on this API).",
+        "schema": {"type": "string", "format": "uri-reference"},
+    }
 }
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries for the error statuses an operation can return."""
-    return {status: {"description": _TITLES[status]} for status in statuses}
+class FieldError(BaseModel):
+    """One invalid input."""
+
+    field: str = Field(description="The field, as a dotted path (`params.users`, `body`).")
+    location: str = Field(description="`body`, `query`, `path` or `header`.")
+    message: str
+    type: str = Field(description="A stable error type, e.g. `missing`, `extra_forbidden`.")
 
 
-def install_problem_schema(app: FastAPI) -> None:
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            description=app.description,
-            routes=app.routes,
-            webhooks=app.webhooks.routes,
-        )
-        schema["components"] = schema.get("components", {})
-        schema["components"]["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer", "description": "An fcplane API token."}
-        }
-        components = schema["components"].setdefault("schemas", {})
-        components["Problem"] = _PROBLEM_SCHEMA
-        for name in ("HTTPValidationError", "ValidationError"):
-            components.pop(name, None)
-        ref = {"$ref": "#/components/schemas/Problem"}
-        malformed = {
-            "description": "Malformed HTTP request, refused by the HTTP server before the API "
-            "sees it (the API itself answers bad input with 422).",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
-        for path, path_item in schema.get("paths", {}).items():
-            for operation in path_item.values():
-                operation.setdefault("responses", {}).setdefault("400", malformed)
-                if path.startswith("/v1/"):
-                    operation["security"] = [{"bearer": []}]
-                for status, response in operation.get("responses", {}).items():
-                    # Declared with problems() (no content yet) or FastAPI's default 422.
-                    content = json.dumps(response.get("content", {}))
-                    if (
-                        status.isdigit()
-                        and int(status) >= 400
-                        and (not response.get("content") or "HTTPValidationError" in content)
-                    ):
-                        response["content"] = {"application/problem+json": {"schema": ref}}
-                        if int(status) in _TITLES:
-                            response["description"] = _TITLES[int(status)]
-        for path_item in schema.get("webhooks", {}).values():
-            for operation in path_item.values():
-                # What fcplane expects back from a receiver, not what FastAPI would answer.
-                operation["responses"] = {
-                    "2XX": {"description": "Received. Any other answer (or none) is retried."}
+class Problem(BaseModel):
+    """RFC 9457 problem details with a stable machine-readable `code`.
+
+    Some problems carry more members (`field`, `deployment_id`, FC's `fc_code`, ...).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://fcplane.dev/problems/not_found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "function 'local/hello' is not managed by fcplane",
+                    "code": "not_found",
                 }
-        app.openapi_schema = schema
-        return schema
+            ]
+        },
+    )
+
+    type: str = Field(description="A URI naming the kind of problem; ends with the `code`.")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable and machine-readable, e.g. `revision_conflict`.")
+    errors: list[FieldError] = Field(
+        default_factory=list, description="Validation errors, one per bad field (422 only)."
+    )
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def absent_when_none(description: str) -> Any:
+    """A field left out of the body (not sent as null) when it has no value; declared as
+    ``X | SkipJsonSchema[None]``, the schema says "optional", not "nullable"."""
+    return Field(None, exclude_if=_is_none, description=description)
+
+
+class ErrorDetail(BaseModel):
+    """Why something failed, as it was answered when it did (kept with the record)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str | SkipJsonSchema[None] = absent_when_none("The problem's `code`.")
+    status: int | SkipJsonSchema[None] = absent_when_none("The HTTP status it was answered with.")
+    detail: str
+    fc_code: str | SkipJsonSchema[None] = absent_when_none("FC's error code, when FC refused.")
+    fc_message: str | SkipJsonSchema[None] = absent_when_none("FC's error message.")
+    fc_request_id: str | SkipJsonSchema[None] = absent_when_none("FC's request id.")
+    fc_applied: list[str] | SkipJsonSchema[None] = absent_when_none(
+        "FC calls that landed before the failure (that part is live)."
+    )
+
+
+def problems(
+    *statuses: int, conflict: type[Problem] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for the error statuses an operation can return;
+    ``conflict``: the typed problem of its 409."""
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"description": _TITLES[status], "model": Problem} for status in statuses
+    }
+    if conflict is not None:
+        documented[409] = {"description": _TITLES[409], "model": conflict}
+    return documented
+
+
+def created(response: Response, path: str) -> None:
+    """Answer with where the created resource is read."""
+    response.headers["Location"] = path
+
+
+# A zip download, as either media type: generators read application/octet-stream
+# (openapi-python-client skips a response it only knows as application/zip).
+ZIP_CONTENT: dict[str, Any] = {
+    media: {"schema": {"type": "string", "format": "binary"}}
+    for media in ("application/zip", "application/octet-stream")
+}
+
+
+def zip_media_type(request: Request) -> str:
+    """`application/zip`, unless the client asked for `application/octet-stream` only."""
+    accept = request.headers.get("accept", "")
+    wants_octets = "application/octet-stream" in accept and "application/zip" not in accept
+    return "application/octet-stream" if wants_octets else "application/zip"
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operation id is its name: ``create_deployment``, not a path mash."""
+    return route.name
+
+
+def _as_problem_json(response: dict[str, Any]) -> None:
+    # FastAPI documents a `model` under the route's media type (text/html for a
+    # report); errors are problem+json whatever the success is.
+    schemas = [media.get("schema") for media in (response.get("content") or {}).values()]
+    if schemas and schemas[0] is not None:
+        response["content"] = {PROBLEM_JSON: {"schema": schemas[0]}}
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
+def _title_nullable_branches(components: dict[str, Any]) -> None:
+    """Name the unnamed object or enum of an optional property (``X | None``).
+
+    Generators name such a branch by its position (openapi-python-client:
+    `FunctionConfigLogConfigType0`); a `title` (an annotation, no validation
+    meaning) makes it `FunctionConfigLogConfig`, and a list's items `...Tag`.
+    """
+    for model in components.values():
+        for prop, schema in model.get("properties", {}).items():
+            for branch in schema.get("anyOf", []):
+                title = prop[0].upper() + prop[1:]
+                if branch.get("type") == "array":
+                    branch, title = branch.get("items", {}), _singular(title)
+                unnamed = "$ref" not in branch and "title" not in branch
+                if unnamed and (branch.get("type") == "object" or "enum" in branch):
+                    branch["title"] = title
+
+
+def _shape(schema: dict[str, Any]) -> dict[str, Any]:
+    schema["security"] = [{_BEARER: []}]
+    schema.setdefault("components", {})["securitySchemes"] = {
+        _BEARER: {"type": "http", "scheme": "bearer", "description": "An fcplane API token."}
+    }
+    components = schema["components"].setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    _title_nullable_branches(components)
+    seen: dict[str, str] = {}
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            where = f"{method.upper()} {path}"
+            if operation["operationId"] in seen:
+                raise RuntimeError(
+                    f"{where} and {seen[operation['operationId']]} have the same route name "
+                    f"{operation['operationId']!r}; route names are operation ids"
+                )
+            seen[operation["operationId"]] = where
+            # The probes answer anyone; everything under /v1 needs a token.
+            operation["security"] = [{_BEARER: []}] if path.startswith("/v1/") else []
+            operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
+            for status, response in operation["responses"].items():
+                if status.isdigit() and int(status) >= 400:
+                    _as_problem_json(response)
+                elif status == "201":
+                    response.setdefault("headers", {}).update(_LOCATION)
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            # What fcplane expects back from a receiver, not what FastAPI would answer.
+            operation["responses"] = {
+                "2XX": {"description": "Received. Any other answer (or none) is retried."}
+            }
+            operation["security"] = []
+    return schema
+
+
+Finisher = Callable[[dict[str, Any]], None]
+
+
+def add_finisher(app: FastAPI, finisher: Finisher) -> None:
+    """Run ``finisher`` on the finished document: FastAPI drops every null while it
+    builds one, so what must show a null (an example) is put in afterwards."""
+    app.state.openapi_finishers = [*getattr(app.state, "openapi_finishers", []), finisher]
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if not app.openapi_schema:
+            schema = _shape(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    description=app.description,
+                    routes=app.routes,
+                    webhooks=app.webhooks.routes,
+                    tags=TAGS,
+                    servers=SERVERS,
+                    license_info=LICENSE,
+                )
+            )
+            for finish in getattr(app.state, "openapi_finishers", []):
+                finish(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ from service.kit.settings import Settings
 from service.loadtest.plan import Plan, PlanPayload, encode_body
 from service.loadtest.results import summarize
 from service.loadtest.runner import locust_processes, run_locust
-from service.loadtest.schemas import StressParams
+from service.loadtest.schemas import StressParams, StressResult
 from service.loadtest.signing import SigningKey, invoke_url
 from service.reports.render import stress_report
 
@@ -97,6 +97,7 @@ def _b64(data: bytes) -> str:
 class StressKind:
     name = "stress"
     params_model: type[BaseModel] = StressParams
+    result_model: type[BaseModel] = StressResult
 
     async def validate(self, params: BaseModel, facts: dict[str, Any], settings: Settings) -> None:
         assert isinstance(params, StressParams)
@@ -136,9 +137,7 @@ class StressKind:
             )
         if run.cancelled:
             raise JobCancelled(f"stress job {ctx.job_id} cancelled")
-        result = summarize(run.merged, params.rps)
-        result["users"] = users
-        result["target"] = params.target
+        result = {**summarize(run.merged, params.rps), "users": users, "target": params.target}
         summary = stress_report(ctx.function, params.model_dump(mode="json"), result)
         await ctx.progress(1.0, "done")
         return JobOutcome(result=result, reports={"summary": summary, "locust": run.html})

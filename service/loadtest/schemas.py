@@ -1,10 +1,13 @@
-"""Parameters of a stress job (`params` of POST /v1/jobs with kind `stress`)."""
+"""A stress job's parameters (`params` of POST /v1/jobs with kind `stress`) and result."""
 
 from __future__ import annotations
 
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from service.kit.openapi import absent_when_none
 
 
 class WeightedPayload(BaseModel):
@@ -15,21 +18,50 @@ class WeightedPayload(BaseModel):
 
 
 class StressParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Load a function for `duration_s`: closed loop with `users`, or open loop at `rps`."""
 
-    target: Literal["invoke", "http"] = "invoke"
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"target": "invoke", "duration_s": 30, "users": 10, "payload": {"n": 1}},
+                {"target": "http", "method": "GET", "path": "/hello", "duration_s": 60, "rps": 50},
+            ]
+        },
+    )
+
+    target: Literal["invoke", "http"] = Field(
+        "invoke",
+        description="`invoke`: the InvokeFunction API; `http`: the function's HTTP trigger.",
+    )
     duration_s: int = Field(ge=1, description="How long the load runs (upper bound: a setting).")
     users: int | None = Field(
         None, ge=1, description="Closed loop: simulated users; with rps: users sharing the pace."
     )
     spawn_rate: float | None = Field(None, gt=0, description="Users started per second.")
     rps: float | None = Field(None, gt=0, description="Open loop: target requests per second.")
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "POST"
-    path: str = Field("/", max_length=2048, pattern=r"^/[^\s#]*$")
-    headers: dict[str, str] = Field(default_factory=dict, max_length=64)
-    payload: JsonValue = None
-    payloads: list[WeightedPayload] | None = Field(None, min_length=1, max_length=100)
-    qualifier: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = Field(
+        "POST", description="HTTP method (target `http` only)."
+    )
+    path: str = Field(
+        "/",
+        max_length=2048,
+        pattern=r"^/[^\s#]*$",
+        description="Path under the trigger's URL (target `http` only).",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, max_length=64, description="Sent with every request."
+    )
+    payload: JsonValue = Field(None, description="Sent as UTF-8 when a string, else as JSON.")
+    payloads: list[WeightedPayload] | None = Field(
+        None, min_length=1, max_length=100, description="Several bodies, picked by weight."
+    )
+    qualifier: str | None = Field(
+        None,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Version or alias to invoke (target `invoke` only).",
+    )
     timeout_s: float = Field(30.0, gt=0, le=900, description="Per-request timeout.")
 
     @model_validator(mode="after")
@@ -44,3 +76,68 @@ class StressParams(BaseModel):
         elif self.qualifier is not None:
             raise ValueError("qualifier applies to target 'invoke' only (a trigger has its own)")
         return self
+
+
+class StressFailures(BaseModel):
+    total: int
+    by_type: dict[str, int] = Field(description="Failures per error (status or exception).")
+
+
+class StressLatency(BaseModel):
+    """Response times in milliseconds (null: no request succeeded)."""
+
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    p999: float | None
+    max: float | None
+
+
+class StressSecond(BaseModel):
+    """One second of the run."""
+
+    t: int = Field(description="Seconds since the first request.")
+    rps: int = Field(description="Requests finished in this second.")
+    p50_ms: float | None
+    p99_ms: float | None
+    failures: int
+
+
+class StressResult(BaseModel):
+    """What a stress job measured."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "requests": 1480,
+                    "failures": {"total": 2, "by_type": {"HTTP 502": 2}},
+                    "achieved_rps": 49.3,
+                    "target_rps": 50.0,
+                    "duration_s": 30.02,
+                    "latency_ms": {
+                        "p50": 12.1,
+                        "p90": 20.4,
+                        "p99": 48.0,
+                        "p999": 90.2,
+                        "max": 95.0,
+                    },
+                    "timeline": [
+                        {"t": 0, "rps": 49, "p50_ms": 12.0, "p99_ms": 51.0, "failures": 0}
+                    ],
+                    "users": 13,
+                    "target": "http",
+                }
+            ]
+        }
+    )
+
+    requests: int = Field(description="Requests sent (failed ones included).")
+    failures: StressFailures
+    achieved_rps: float = Field(description="Requests per second over the run.")
+    target_rps: float | SkipJsonSchema[None] = absent_when_none("`rps` asked for (open loop).")
+    duration_s: float = Field(description="From the first request to the last answer.")
+    latency_ms: StressLatency
+    timeline: list[StressSecond]
+    users: int = Field(description="Simulated users (open loop: sized for the target rate).")
+    target: Literal["invoke", "http"]

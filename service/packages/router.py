@@ -7,8 +7,9 @@ from fastapi import APIRouter, Path, Request, Response, status
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.functions.codezip import ZipLimits
 from service.kit.errors import NotFound, PayloadTooLarge
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.strict_route import StrictRoute
+from service.packages.schemas import CodePackageOut
 from service.packages.service import PackageService
 from service.state import app_state
 
@@ -45,29 +46,57 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 @router.put(
     "/{sha256}",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "Already stored"}, **problems(413)},
+    response_model=CodePackageOut,
+    responses={200: {"description": "Already stored", "model": CodePackageOut}, **problems(413)},
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The zip's bytes, as `application/octet-stream` or `application/zip`.",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
         }
     },
 )
-async def put_package(
+async def upload_code_package(
     sha256: Sha256Path, request: Request, principal: DeployPrincipal, response: Response
-) -> None:
-    """Upload a code zip under its sha256 (201 stored, 200 already present)."""
+) -> CodePackageOut:
+    """Upload a code zip under its sha256 (201 stored, 200 already present).
+
+    The body is the zip itself (`application/octet-stream` or `application/zip`);
+    422 when its sha256 differs from the path or it is not a safe zip, 413 when
+    it is larger than `FCPLANE_CODE_PACKAGE_MAX_BYTES`.
+    """
     packages = _service(request)
-    if await packages.exists(sha256):
+    found = await packages.stored(sha256)
+    is_new = False
+    if found is None:
+        data = await _read_limited(request, packages.limits.max_compressed_bytes)
+        found, is_new = await packages.store(sha256, data, principal.name)
+    if is_new:
+        created(response, f"/v1/code-packages/{sha256}")
+    else:
         response.status_code = status.HTTP_200_OK
-        return
-    data = await _read_limited(request, packages.limits.max_compressed_bytes)
-    if not await packages.store(sha256, data, principal.name):
-        response.status_code = status.HTTP_200_OK
+    return found
 
 
-@router.head("/{sha256}", responses=problems(404))
-async def head_package(sha256: Sha256Path, request: Request, _: ReadPrincipal) -> None:
+@router.get("/{sha256}", response_model=CodePackageOut, responses=problems(404))
+async def get_code_package(
+    sha256: Sha256Path, request: Request, _: ReadPrincipal
+) -> CodePackageOut:
+    """A stored package's size and checksum."""
+    found = await _service(request).stored(sha256)
+    if found is None:
+        raise NotFound(f"no code package {sha256}")
+    return found
+
+
+@router.head(
+    "/{sha256}",
+    response_class=Response,
+    responses={200: {"description": "Stored"}, **problems(404)},
+)
+async def check_code_package(sha256: Sha256Path, request: Request, _: ReadPrincipal) -> None:
     """200 when the package is stored, 404 otherwise."""
-    if not await _service(request).exists(sha256):
+    if await _service(request).stored(sha256) is None:
         raise NotFound(f"no code package {sha256}")

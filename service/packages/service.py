@@ -11,6 +11,7 @@ from service.functions.repository import FunctionRepository
 from service.kit.db import Database
 from service.kit.errors import InvalidInput
 from service.models import CodePackage
+from service.packages.schemas import CodePackageOut
 
 
 class PackageService:
@@ -18,14 +19,18 @@ class PackageService:
         self.db = db
         self.limits = limits
 
-    async def exists(self, sha256: str) -> bool:
+    async def stored(self, sha256: str) -> CodePackageOut | None:
         async with self.db.read() as session:
-            return await FunctionRepository(session).package_exists(sha256)
+            found = await FunctionRepository(session).package_summary(sha256)
+        if found is None:
+            return None
+        size, checksum = found
+        return CodePackageOut(sha256=sha256, size=size, crc64=checksum)
 
-    async def store(self, sha256: str, data: bytes, author: str | None) -> bool:
-        """Store a zip under its sha256; False when it was already there."""
-        if await self.exists(sha256):
-            return False
+    async def store(
+        self, sha256: str, data: bytes, author: str | None
+    ) -> tuple[CodePackageOut, bool]:
+        """Store a zip under its sha256; the package, and whether it is new."""
         # Hashing and inflating every entry take a while for a large zip: off the loop.
         info = await asyncio.to_thread(inspect_zip, data, self.limits)
         if info.sha256 != sha256:
@@ -33,12 +38,13 @@ class PackageService:
                 f"sha256: the body's sha256 is {info.sha256}, not the {sha256} in the path",
                 field="sha256",
             )
+        stored = CodePackageOut(sha256=sha256, size=info.size, crc64=info.crc64)
         package = CodePackage(
-            sha256=sha256, size=info.size, checksum=str(info.crc64), data=data, created_by=author
+            sha256=sha256, size=info.size, checksum=info.crc64, data=data, created_by=author
         )
         try:
             async with self.db.write() as session:
                 await FunctionRepository(session).add(package)
         except IntegrityError:  # stored concurrently by another upload of the same bytes
-            return False
-        return True
+            return stored, False
+        return stored, True

@@ -89,6 +89,13 @@ class ProjectRepository(Repository[Project]):
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def deployment(self, project_id: int, deployment_id: str) -> ProjectDeployment | None:
+        return await self.session.scalar(
+            select(ProjectDeployment).where(
+                ProjectDeployment.project_id == project_id, ProjectDeployment.id == deployment_id
+            )
+        )
+
     async def deployments(
         self, project_id: int, after: str | None, limit: int
     ) -> list[ProjectDeployment]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
 from service.kit.errors import InvalidInput
-from service.kit.openapi import problems
+from service.kit.openapi import ZIP_CONTENT, created, problems, zip_media_type
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.models import Project, ProjectDeployment, ProjectRevision
@@ -17,6 +17,7 @@ from service.projects.fun2s import TemplateError, convert_template
 from service.projects.schemas import (
     Fun2sOut,
     Fun2sRequest,
+    ProjectConflictProblem,
     ProjectDeploymentOut,
     ProjectDeployRequest,
     ProjectOut,
@@ -35,6 +36,7 @@ router = APIRouter(route_class=StrictRoute, tags=["projects"], responses=problem
 PREFIX = "/v1/projects/{name}"
 NamePath = Annotated[str, Path(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 NumberPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DeploymentIdPath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
 
 
 async def _service(request: Request) -> ProjectService:
@@ -66,21 +68,23 @@ def _revision_out(revision: ProjectRevision) -> ProjectRevisionOut:
 
 
 def _deployment_out(name: str, account: str, row: ProjectDeployment) -> ProjectDeploymentOut:
-    return ProjectDeploymentOut(
-        id=row.id,
-        project=name,
-        account=account,
-        revision=row.revision,
-        environment=row.environment,
-        status=row.status,
-        strategy=row.strategy,
-        resolved=row.resolved,
-        results=row.results,
-        actions=row.actions,
-        error=row.error,
-        created_by=row.created_by,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
+    return ProjectDeploymentOut.model_validate(
+        {
+            "id": row.id,
+            "project": name,
+            "account": account,
+            "revision": row.revision,
+            "environment": row.environment,
+            "status": row.status,
+            "strategy": row.strategy,
+            "resolved": row.resolved,
+            "results": row.results,
+            "actions": row.actions,
+            "error": row.error,
+            "created_by": row.created_by,
+            "started_at": row.started_at,
+            "finished_at": row.finished_at,
+        }
     )
 
 
@@ -89,11 +93,14 @@ def _deployment_out(name: str, account: str, row: ProjectDeployment) -> ProjectD
     response_model=ProjectRevisionOut,
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "The source equals the head revision: nothing new."},
+        200: {
+            "description": "The source equals the head revision: nothing new.",
+            "model": ProjectRevisionOut,
+        },
         **problems(404, 409, 413),
     },
 )
-async def put_project(
+async def create_project_revision(
     body: ProjectPut, principal: DeployPrincipal, projects: Projects, response: Response
 ) -> ProjectRevisionOut:
     """Create a project, or a new revision of it, from an s.yaml and its files.
@@ -104,8 +111,10 @@ async def put_project(
     does not support). Code directories are referred to by the sha256 of their
     uploaded zip. Nothing is deployed: plan and deploy per account afterwards.
     """
-    _, revision, created = await projects.put(body, principal.name)
-    if not created:
+    _, revision, is_new = await projects.put(body, principal.name)
+    if is_new:
+        created(response, f"/v1/projects/{body.name}/revisions/{revision.number}")
+    else:
         response.status_code = status.HTTP_200_OK
     return _revision_out(revision)
 
@@ -186,10 +195,14 @@ async def plan_project(
     PREFIX + "/deployments",
     status_code=status.HTTP_201_CREATED,
     response_model=ProjectDeploymentOut,
-    responses=problems(404, 409, 502),
+    responses=problems(404, 409, 502, conflict=ProjectConflictProblem),
 )
 async def deploy_project(
-    name: NamePath, body: ProjectDeployRequest, principal: DeployPrincipal, projects: Projects
+    name: NamePath,
+    body: ProjectDeployRequest,
+    principal: DeployPrincipal,
+    projects: Projects,
+    response: Response,
 ) -> ProjectDeploymentOut:
     """Deploy a project revision to one account.
 
@@ -206,6 +219,19 @@ async def deploy_project(
     are recorded in `actions`; `run` and `plugin` actions never run here.
     """
     row, account = await projects.deploy(name, body, principal.name)
+    created(response, f"{PREFIX.format(name=name)}/deployments/{row.id}")
+    return _deployment_out(name, account, row)
+
+
+@router.get(
+    PREFIX + "/deployments/{deployment_id}",
+    response_model=ProjectDeploymentOut,
+    responses=problems(404),
+)
+async def get_project_deployment(
+    name: NamePath, deployment_id: DeploymentIdPath, _: ReadPrincipal, projects: Projects
+) -> ProjectDeploymentOut:
+    row, account = await projects.deployment(name, deployment_id)
     return _deployment_out(name, account, row)
 
 
@@ -215,7 +241,7 @@ async def deploy_project(
     responses={
         200: {
             "description": "`s.yaml` with every resource and each function's code folder.",
-            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "content": ZIP_CONTENT,
         },
         **problems(404, 409, 413, 502),
     },
@@ -224,6 +250,7 @@ async def sync_project(
     name: NamePath,
     _: ReadPrincipal,
     projects: Projects,
+    request: Request,
     access: Annotated[
         str | None,
         Query(
@@ -242,7 +269,7 @@ async def sync_project(
     filename, data = await projects.sync(name, access)
     return Response(
         data,
-        media_type="application/zip",
+        media_type=zip_media_type(request),
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -265,7 +292,7 @@ async def list_project_deployments(
 
 
 @router.post("/v1/fun2s", response_model=Fun2sOut, responses=problems(413))
-async def fun2s(body: Fun2sRequest, _: ReadPrincipal) -> Fun2sOut:
+async def convert_fun2s(body: Fun2sRequest, _: ReadPrincipal) -> Fun2sOut:
     """Convert a Funcraft `template.yml` into an fc3 s.yaml (FC 3.0 natively).
 
     Services are flattened into function names, events become triggers with

@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from service.deploys.schemas import PlanOut
 from service.functions.schemas import Sha256
+from service.kit.openapi import ErrorDetail, Problem, absent_when_none
 from service.models.deployment import Strategy
 from service.models.project import ProjectDeploymentStatus
 
@@ -221,8 +224,6 @@ class ProjectDeployRequest(ProjectTargetRequest):
 
 
 class ResourcePlanOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
     resource: str
     component: str
     function: str | None
@@ -233,8 +234,16 @@ class ResourcePlanOut(BaseModel):
     )
     stale: bool = Field(description="Changed since this project last deployed it.")
     after: list[str] = Field(description="Resources deployed before this one.")
-    plan: dict[str, Any] | None = Field(
-        description="The function plan (local/remote changes, conflicts, text, patches)."
+    base_revision: int = Field(
+        description="The function revision the plan starts from (what this project last "
+        "deployed; 0: none)."
+    )
+    plan: PlanOut | None = Field(
+        description="The function plan (local/remote changes, conflicts, text, patches); "
+        "null while the resource is `pending` or being deleted."
+    )
+    reason: str | SkipJsonSchema[None] = absent_when_none(
+        "Why the resource cannot be planned as asked."
     )
 
 
@@ -256,6 +265,25 @@ class ProjectPlanOut(BaseModel):
     text: str
 
 
+class ProjectConflictProblem(Problem):
+    """A project deploy refused with 409 `project_conflict`: `base_revision` is not what
+    is deployed to the account, or resources changed since this project last deployed
+    them and their strategy is `fail` (they are listed in `refused`). The project plan
+    says what changed; retry with `strategy` (or per resource in `strategies`).
+    `project_deploying` (another deploy of the project to the account runs) carries
+    neither."""
+
+    plan: ProjectPlanOut | SkipJsonSchema[None] = absent_when_none(
+        "The project plan as it stands now."
+    )
+    refused: list[str] | SkipJsonSchema[None] = absent_when_none(
+        "The resources changed since their last deploy whose strategy is `fail`."
+    )
+    deployment_id: str | SkipJsonSchema[None] = absent_when_none(
+        "The project deployment recorded as refused."
+    )
+
+
 class ResourceResultOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -265,9 +293,24 @@ class ResourceResultOut(BaseModel):
         description="`deployed`, `unchanged`, `deleted`, `failed`, `skipped` (a resource it "
         "depends on failed) or `refused` (conflict)."
     )
-    revision: int | None = None
-    deployment_id: str | None = None
-    error: dict[str, Any] | None = None
+    revision: int | SkipJsonSchema[None] = absent_when_none(
+        "The function's revision after the deploy (unchanged for a failure)."
+    )
+    deployment_id: str | SkipJsonSchema[None] = absent_when_none("The function deployment.")
+    error: ErrorDetail | SkipJsonSchema[None] = absent_when_none("Why it did not land.")
+
+
+class ActionRecordOut(ActionOut):
+    """A server-side action as it ran during the deploy."""
+
+    model_config = ConfigDict(extra="allow")
+
+    function: str | None
+    status: str = Field(description="`succeeded` or `failed`.")
+    version_id: str | SkipJsonSchema[None] = absent_when_none("`version publish`: the version.")
+    alias: str | SkipJsonSchema[None] = absent_when_none("`alias publish`: the alias.")
+    invocation: dict[str, Any] | SkipJsonSchema[None] = absent_when_none("`invoke`: FC's answer.")
+    error: ErrorDetail | SkipJsonSchema[None] = absent_when_none("Why it failed.")
 
 
 class ProjectDeploymentOut(BaseModel):
@@ -279,11 +322,11 @@ class ProjectDeploymentOut(BaseModel):
     revision: int
     environment: str | None
     status: ProjectDeploymentStatus
-    strategy: str
+    strategy: Strategy
     resolved: dict[str, Any] = Field(description="Resolved props per resource, secrets redacted.")
-    results: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
-    error: dict[str, Any] | None
+    results: list[ResourceResultOut] = Field(description="What happened to each resource.")
+    actions: list[ActionRecordOut] = Field(description="Server-side actions that ran.")
+    error: ErrorDetail | None = Field(description="Why the deploy failed or was refused.")
     created_by: str | None
     started_at: datetime
     finished_at: datetime | None

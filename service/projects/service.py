@@ -308,6 +308,19 @@ class ProjectService:
                 raise _not_found(name)
             return await projects.deployments(project.id, after, limit)
 
+    async def deployment(self, name: str, deployment_id: str) -> tuple[ProjectDeployment, str]:
+        """One deployment of the project, and the alias of the account it went to."""
+        async with self.db.read() as session:
+            projects = ProjectRepository(session)
+            project = await projects.by_name(name)
+            if project is None:
+                raise _not_found(name)
+            row = await projects.deployment(project.id, deployment_id)
+            account = await AccountRepository(session).get(row.account_id) if row else None
+        if row is None:
+            raise NotFound(f"project '{name}' has no deployment {deployment_id}")
+        return row, account.alias if account else ""
+
 
 def _same(head: ProjectRevision, put: ProjectPut, shown: dict[str, str], box: SecretBox) -> bool:
     from service.projects.source import open_env

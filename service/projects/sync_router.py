@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.auth.dependencies import ReadPrincipal
 from service.functions.paths import FUNCTION_PREFIX, FunctionPath
-from service.kit.openapi import problems
+from service.kit.openapi import ZIP_CONTENT, problems, zip_media_type
 from service.kit.strict_route import StrictRoute
 from service.projects.sync import SyncService
 from service.state import app_state
@@ -37,7 +37,7 @@ YamlAccess = Annotated[
 ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The synced function: `<region>_<fn>.yaml` and `<region>_<fn>/`.",
-        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        "content": ZIP_CONTENT,
         "headers": {
             "Content-Disposition": {
                 "description": '`attachment; filename="<region>_<fn>.zip"`',
@@ -65,6 +65,7 @@ async def sync_function(
     ref: FunctionPath,
     _: ReadPrincipal,
     sync: Sync,
+    request: Request,
     project: YamlProject = None,
     access: YamlAccess = None,
 ) -> Response:
@@ -89,6 +90,6 @@ async def sync_function(
     found = await sync.function_archive(ref.account, ref.name, project, access)
     return Response(
         found.data,
-        media_type="application/zip",
+        media_type=zip_media_type(request),
         headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )

@@ -23,6 +23,14 @@ class VersionRepository(Repository[FunctionVersion]):
         )
         return list(rows.all())
 
+    async def by_id(self, function_id: int, version_id: str) -> FunctionVersion | None:
+        return await self.session.scalar(
+            select(FunctionVersion).where(
+                FunctionVersion.function_id == function_id,
+                FunctionVersion.version_id == version_id,
+            )
+        )
+
 
 class AliasRepository(Repository[Alias]):
     model = Alias

@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
-from service.functions.paths import FUNCTION_PREFIX, FunctionPath
+from service.functions.paths import FUNCTION_PREFIX, FunctionPath, function_path
 from service.kit.names import fc_name
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.strict_route import StrictRoute
+from service.models.deployment import Strategy
 from service.releases.schemas import (
     AliasBase,
     AliasOut,
     AliasPut,
     AliasRevisionOut,
+    AliasStrategy,
+    ReleaseConflictProblem,
     VersionOut,
     VersionPublish,
 )
@@ -26,6 +29,9 @@ router = APIRouter(
 )
 
 AliasName = Annotated[str, fc_name(Path, "The alias name.", max_length=128)]
+VersionIdPath = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=r"^[0-9]+$", description="A version id.")
+]
 ALIAS = FUNCTION_PREFIX + "/aliases/{alias}"
 
 
@@ -42,15 +48,28 @@ Releases = Annotated[ReleaseService, Depends(_service)]
     FUNCTION_PREFIX + "/versions",
     status_code=status.HTTP_201_CREATED,
     response_model=VersionOut,
-    responses=problems(409, 502),
+    responses=problems(409, 502, conflict=ReleaseConflictProblem),
 )
 async def publish_version(
-    ref: FunctionPath, body: VersionPublish, principal: DeployPrincipal, releases: Releases
+    ref: FunctionPath,
+    body: VersionPublish,
+    principal: DeployPrincipal,
+    releases: Releases,
+    response: Response,
 ) -> VersionOut:
     """Publish a version of what fcplane applied (409 `drift_conflict` when FC runs
     something else, `revision_conflict` while a deploy is in progress)."""
     version = await releases.publish(ref, body.description, principal.name)
+    created(response, f"{function_path(ref)}/versions/{version.version_id}")
     return VersionOut.model_validate(version)
+
+
+@router.get(FUNCTION_PREFIX + "/versions/{version_id}", response_model=VersionOut)
+async def get_version(
+    ref: FunctionPath, version_id: VersionIdPath, _: ReadPrincipal, releases: Releases
+) -> VersionOut:
+    """A version published through fcplane."""
+    return VersionOut.model_validate(await releases.version(ref, version_id))
 
 
 @router.get(FUNCTION_PREFIX + "/versions", response_model=list[VersionOut])
@@ -74,7 +93,9 @@ async def get_alias(
     return AliasOut.model_validate(await releases.alias(ref, alias))
 
 
-@router.put(ALIAS, response_model=AliasOut, responses=problems(409, 502))
+@router.put(
+    ALIAS, response_model=AliasOut, responses=problems(409, 502, conflict=ReleaseConflictProblem)
+)
 async def put_alias(
     ref: FunctionPath,
     alias: AliasName,
@@ -88,7 +109,9 @@ async def put_alias(
     return AliasOut.model_validate(await releases.put_alias(ref, alias, body, principal.name))
 
 
-@router.delete(ALIAS, response_model=AliasOut, responses=problems(409, 502))
+@router.delete(
+    ALIAS, response_model=AliasOut, responses=problems(409, 502, conflict=ReleaseConflictProblem)
+)
 async def delete_alias(
     ref: FunctionPath,
     alias: AliasName,
@@ -98,16 +121,23 @@ async def delete_alias(
         int, Query(ge=0, le=2**31 - 1, description="The alias revision you expect.")
     ],
     strategy: Annotated[
-        Literal["fail", "use-local"],
-        Query(description="`use-local` deletes it even when it was changed in FC."),
-    ] = "fail",
+        AliasStrategy,
+        Query(
+            description="`use-local` deletes it even when it was changed in FC (`use-remote` "
+            "and `merge`: 422)."
+        ),
+    ] = Strategy.FAIL,
 ) -> AliasOut:
     """Delete the alias in FC; its history stays, and a later change re-creates it."""
     request = AliasBase(base_revision=base_revision, strategy=strategy)
     return AliasOut.model_validate(await releases.delete_alias(ref, alias, request, principal.name))
 
 
-@router.post(ALIAS + "/rollback", response_model=AliasOut, responses=problems(409, 502))
+@router.post(
+    ALIAS + "/rollback",
+    response_model=AliasOut,
+    responses=problems(409, 502, conflict=ReleaseConflictProblem),
+)
 async def rollback_alias(
     ref: FunctionPath,
     alias: AliasName,
@@ -120,7 +150,7 @@ async def rollback_alias(
 
 
 @router.get(ALIAS + "/revisions", response_model=list[AliasRevisionOut])
-async def alias_revisions(
+async def list_alias_revisions(
     ref: FunctionPath, alias: AliasName, _: ReadPrincipal, releases: Releases
 ) -> list[AliasRevisionOut]:
     """Who routed the alias how, and when; newest first."""

@@ -141,6 +141,14 @@ class ReleaseService:
             function = await existing(FunctionRepository(session), ref)
             return await VersionRepository(session).of_function(function.id)
 
+    async def version(self, ref: FunctionRef, version_id: str) -> FunctionVersion:
+        async with self.db.read() as session:
+            function = await existing(FunctionRepository(session), ref)
+            found = await VersionRepository(session).by_id(function.id, version_id)
+        if found is None:
+            raise NotFound(f"function '{ref}' has no version {version_id} published by fcplane")
+        return found
+
     # -- aliases ---------------------------------------------------------------
 
     async def aliases(self, ref: FunctionRef) -> list[Alias]:

@@ -2,21 +2,24 @@
 
 Nothing here runs on a request: :func:`document_events` declares one entry
 per :class:`EventType` on the app's webhooks router, so generated clients and
-readers of the OpenAPI document see each event's envelope, its `data` and an
-example, next to the paths that cause it.
+readers of the OpenAPI document see each event's body (its model in
+:mod:`service.webhooks.payloads`, `data` included) and an example, next to the
+paths that cause it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, Field
 
+from service.kit.openapi import add_finisher
 from service.kit.settings import Settings
 from service.webhooks.messages import Event, standard_body
+from service.webhooks.payloads import EVENT_MODELS, WebhookMessage
 from service.webhooks.schemas import EventType
 
 _DEFAULT_TIMEOUT = Settings.model_fields["webhook_timeout_seconds"].default
@@ -36,28 +39,6 @@ _PLAN = {
     "conflicts": [],
     "drifted": True,
 }
-
-
-class WebhookMessage(BaseModel):
-    """The JSON body of a `standard` delivery.
-
-    Signed as Standard Webhooks specifies: headers `webhook-id` (the same on
-    every retry of one event: deduplicate by it), `webhook-timestamp` and
-    `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
-    A function's events arrive in the order they were committed.
-    """
-
-    type: EventType = Field(description="What happened.")
-    timestamp: str = Field(description="When it happened (RFC 3339, UTC).")
-    account: str | None = Field(description="The function's account alias.")
-    function: str | None = Field(description="The function's name within its account.")
-    actor: str | None = Field(description="The token that caused it; null for the scheduler.")
-    link: str | None = Field(description="Where to see it in fcplane's API.")
-    summary: str = Field(description="A one-line human title.")
-    data: dict[str, Any] = Field(
-        description="The event's details (see each event). Values under secret-looking keys "
-        "are `***`."
-    )
 
 
 @dataclass(frozen=True)
@@ -148,6 +129,11 @@ EVENTS: dict[EventType, _Doc] = {
                 "strategy": "cost",
                 "duration_ms": 182.4,
                 "cost_per_invocation": 4.1e-06,
+                "cost_per_1m": 4.1,
+                "cheapest_cost_per_invocation": 4.1e-06,
+                "fastest_duration_ms": 120.5,
+                "relative_cost": 1.0,
+                "relative_duration": 1.5137,
             },
         },
         "/v1/jobs/job_8c1d0e4b2a",
@@ -174,7 +160,7 @@ EVENTS: dict[EventType, _Doc] = {
 }
 
 
-def _example(event: EventType, doc: _Doc) -> dict[str, Any]:
+def example_body(event: EventType, doc: _Doc) -> dict[str, Any]:
     # Rendered by the real renderer, so the example cannot drift from what is sent.
     sample = Event(
         uid="msg_0b6f3c2d9e8a4f1b",
@@ -196,14 +182,27 @@ def document_events(app: FastAPI) -> None:
         raise RuntimeError(f"undocumented webhook events: {sorted(missing)}")
     for event, doc in EVENTS.items():
         _declare(app, event, doc)
+    add_finisher(app, _examples)
 
 
-async def _receive(message: WebhookMessage) -> None:
-    """Documentation only: fcplane sends this; your endpoint receives it."""
+def _receiver(model: type[WebhookMessage]) -> Callable[..., Awaitable[None]]:
+    async def receive(message: WebhookMessage) -> None:
+        """Documentation only: fcplane sends this; your endpoint receives it."""
+
+    # The body parameter's type is what FastAPI documents: this event's model.
+    receive.__annotations__ = {"message": model, "return": None}
+    return receive
+
+
+def _examples(schema: dict[str, Any]) -> None:
+    for event, doc in EVENTS.items():
+        body = schema["webhooks"][event.value]["post"]["requestBody"]
+        body["content"]["application/json"]["examples"] = {
+            event.value: {"summary": event.value, "value": example_body(event, doc)}
+        }
 
 
 def _declare(app: FastAPI, event: EventType, doc: _Doc) -> None:
-    example = {event.value: {"summary": event.value, "value": _example(event, doc)}}
     app.webhooks.post(
         event.value,
         summary=event.value,
@@ -212,5 +211,4 @@ def _declare(app: FastAPI, event: EventType, doc: _Doc) -> None:
         "is retried with backoff.",
         operation_id=f"webhook_{event.value.replace('.', '_')}",
         tags=["webhook events"],
-        openapi_extra={"requestBody": {"content": {"application/json": {"examples": example}}}},
-    )(_receive)
+    )(_receiver(EVENT_MODELS[event]))

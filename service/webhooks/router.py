@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from service.auth.dependencies import AdminPrincipal, ReadPrincipal
-from service.kit.openapi import problems
+from service.kit.openapi import created, problems
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.state import app_state
@@ -36,11 +36,12 @@ Webhooks = Annotated[WebhookService, Depends(_service)]
 
 @router.post("/v1/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
 async def create_webhook(
-    body: WebhookCreate, principal: AdminPrincipal, webhooks: Webhooks
+    body: WebhookCreate, principal: AdminPrincipal, webhooks: Webhooks, response: Response
 ) -> WebhookCreated:
     """Subscribe a URL to events. A standard webhook's signing secret is in this
     response only; URL and secrets are encrypted at rest."""
     subscription, secret = await webhooks.create(body, principal.name)
+    created(response, f"/v1/webhooks/{subscription.id}")
     return WebhookCreated(**WebhookOut.model_validate(subscription).model_dump(), secret=secret)
 
 
@@ -78,7 +79,7 @@ async def delete_webhook(webhook_id: Id, _: AdminPrincipal, webhooks: Webhooks) 
     response_model=SecretRotated,
     responses=problems(404, 409),
 )
-async def rotate_secret(
+async def rotate_webhook_secret(
     webhook_id: Id, _: AdminPrincipal, webhooks: Webhooks, body: SecretRotate | None = None
 ) -> SecretRotated:
     """Replace a standard webhook's secret. During the grace period every delivery
@@ -97,7 +98,7 @@ async def rotate_secret(
     response_model=DeliveryOut,
     responses=problems(404, 409),
 )
-async def test_webhook(
+async def send_test_event(
     webhook_id: Id, principal: AdminPrincipal, webhooks: Webhooks
 ) -> DeliveryOut:
     """Queue a signed `webhook.test` event for this webhook only; follow it in the
@@ -110,7 +111,7 @@ async def test_webhook(
     response_model=Page[DeliveryOut],
     responses=problems(404),
 )
-async def list_deliveries(
+async def list_webhook_deliveries(
     webhook_id: Id,
     _: ReadPrincipal,
     webhooks: Webhooks,
@@ -130,7 +131,7 @@ async def list_deliveries(
     response_model=DeliveryOut,
     responses=problems(404, 409),
 )
-async def redeliver(delivery_id: Id, _: AdminPrincipal, webhooks: Webhooks) -> DeliveryOut:
+async def redeliver_delivery(delivery_id: Id, _: AdminPrincipal, webhooks: Webhooks) -> DeliveryOut:
     """Send a delivered or given-up delivery again, as a new round of attempts
     (same `webhook-id`, so receivers can tell it is the same event)."""
     return DeliveryOut.model_validate(await webhooks.redeliver(delivery_id))

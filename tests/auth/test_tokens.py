@@ -28,6 +28,7 @@ async def test_create_shows_token_once_and_stores_only_its_hash(
     )
     assert response.status_code == 201, response.text
     body = response.json()
+    assert response.headers["location"] == f"/v1/tokens/{body['id']}"
     token = body["token"]
     assert token.startswith("fcp_")
     assert len(base64.urlsafe_b64decode(token[4:] + "=")) * 8 >= 256

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.emulator.server import EmbeddedEmulator
 from service.models import WebhookEvent
 from service.webhooks.catalog import EVENTS
+from service.webhooks.payloads import EVENT_DATA
 from service.webhooks.schemas import EventType
 from tests.deploys.conftest import BASE_CONFIG, deploy, first_deploy, sdk_update
 from tests.fc import ADMIN_HEADERS
@@ -76,3 +77,4 @@ async def test_outcomes_become_events_in_order(
     # What the OpenAPI document promises a receiver is what it gets.
     for event in events:
         assert set(event.payload) == set(EVENTS[EventType(event.type)].data), event.type
+        EVENT_DATA[EventType(event.type)].model_validate(event.payload)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.emulator.server import EmbeddedEmulator
 from service.models import WebhookEvent
 from service.webhooks.catalog import EVENTS
+from service.webhooks.payloads import EVENT_DATA
 from service.webhooks.schemas import EventType
 from tests.deploys.conftest import (
     BASE_CONFIG,
@@ -35,6 +36,9 @@ async def _publish(client: httpx.AsyncClient, name: str, description: str) -> di
     response = await client.post(f"{FN}/{name}/versions", json={"description": description})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
+    location = response.headers["location"]
+    assert location == f"{FN}/{name}/versions/{body['version_id']}"
+    assert (await client.get(location)).json() == body
     return body
 
 
@@ -71,6 +75,7 @@ async def test_versions_are_published_from_the_applied_state_and_audited(
         ).all()
     assert [p["version_id"] for p in published] == [v1, v2]
     assert set(published[0]) == set(EVENTS[EventType.VERSION_PUBLISHED].data)  # as documented
+    EVENT_DATA[EventType.VERSION_PUBLISHED].model_validate(published[0])
 
 
 async def test_a_version_of_a_drifted_function_is_refused(
@@ -128,6 +133,7 @@ async def test_aliases_have_their_own_base_and_roll_back_in_one_call(
         ).all()
     assert [u["revision"] for u in updates] == [1, 2, 3]
     assert set(updates[0]) == set(EVENTS[EventType.ALIAS_UPDATED].data)  # as documented
+    EVENT_DATA[EventType.ALIAS_UPDATED].model_validate(updates[0])
 
 
 @pytest.mark.parametrize("how", ["check", "scan"])

@@ -26,9 +26,16 @@ class InvokeLoopParams(BaseModel):
     ignore_cancel: bool = False
 
 
+class InvokeLoopResult(BaseModel):
+    invocations: int
+    bodies: list[str]
+    facts: list[str]
+
+
 class InvokeLoop:
     name = NAME
     params_model: type[BaseModel] = InvokeLoopParams
+    result_model: type[BaseModel] = InvokeLoopResult
 
     async def validate(self, params: BaseModel, facts: dict[str, Any], settings: Settings) -> None:
         if facts.get("config") is None:

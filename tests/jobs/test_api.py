@@ -36,10 +36,11 @@ async def test_job_runs_to_success_with_result_report_and_event(
     assert job["error"] is None
     assert job["attempts"] == 1
     assert job["created_by"] == "bootstrap"
-    assert job["reports"] == ["summary"]
+    summary_url = f"{client.base_url}/v1/jobs/{job['id']}/report"
+    assert job["reports"] == [{"name": "summary", "url": summary_url}]
     assert job["created_at"] <= job["started_at"] <= job["finished_at"]
 
-    report = await client.get(f"/v1/jobs/{job['id']}/report")
+    report = await client.get(job["reports"][0]["url"])
     assert report.status_code == 200
     assert report.headers["content-type"].startswith("text/html")
     assert "sandbox" in report.headers["content-security-policy"]

@@ -34,9 +34,13 @@ async def test_stress_job_stores_result_and_both_reports(
     assert result["requests"] >= 2, result  # each of the 2 users sent at least once
     assert result["failures"] == {"total": 0, "by_type": {}}
     assert sum(point["rps"] for point in result["timeline"]) == result["requests"]
-    assert set(job["reports"]) >= {"summary", "locust"}
-    for path in ("report", "report/locust"):
-        report = await client.get(f"/v1/jobs/{job['id']}/{path}")
+    links = {link["name"]: link["url"] for link in job["reports"]}
+    assert links == {
+        "summary": f"{client.base_url}/v1/jobs/{job['id']}/report",
+        "locust": f"{client.base_url}/v1/jobs/{job['id']}/report/locust",
+    }
+    for url in links.values():
+        report = await client.get(url)
         assert report.status_code == 200
         assert report.headers["content-type"].startswith("text/html")
 

@@ -29,6 +29,7 @@ from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.settings import Settings
 from service.webhooks.catalog import EVENTS
+from service.webhooks.payloads import EVENT_DATA
 from service.webhooks.schemas import EventType
 from service.worker import create_worker
 from tests.conftest import REDIS_URL, TEST_SECRET_KEY, unavailable
@@ -117,6 +118,7 @@ async def test_burst_worker_runs_a_queued_job(
     assert event.payload["status"] == "succeeded"
     # As documented in OpenAPI; `recommendation` is for eval jobs only.
     assert set(event.payload) == set(EVENTS[EventType.JOB_FINISHED].data) - {"recommendation"}
+    EVENT_DATA[EventType.JOB_FINISHED].model_validate(event.payload)
 
 
 async def test_a_job_delivered_twice_runs_once(

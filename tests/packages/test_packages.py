@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.app import create_app
+from service.emulator.checksum import code_checksum
 from service.kit.settings import Settings
 from tests.deploys.conftest import handler_returning
 
@@ -18,11 +19,21 @@ from tests.deploys.conftest import handler_returning
 async def test_stored_once_by_content(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
     data = handler_returning("hi")
     sha = hashlib.sha256(data).hexdigest()
-    assert (await client.head(f"/v1/code-packages/{sha}")).status_code == 404
-    first = await client.put(f"/v1/code-packages/{sha}", content=data)
-    second = await client.put(f"/v1/code-packages/{sha}", content=data)
+    path = f"/v1/code-packages/{sha}"
+    assert (await client.head(path)).status_code == 404
+    assert (await client.get(path)).status_code == 404
+    # Generated clients send application/octet-stream; curl users application/zip.
+    first = await client.put(
+        path, content=data, headers={"content-type": "application/octet-stream"}
+    )
+    second = await client.put(path, content=data, headers={"content-type": "application/zip"})
     assert (first.status_code, second.status_code) == (201, 200)
-    assert (await client.head(f"/v1/code-packages/{sha}")).status_code == 200
+    assert first.headers["location"] == path
+    assert "location" not in second.headers
+    stored = {"sha256": sha, "size": len(data), "crc64": code_checksum(data)}
+    assert first.json() == second.json() == stored
+    assert (await client.head(path)).status_code == 200
+    assert (await client.get(path)).json() == stored
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT sha256, size FROM code_packages"))).all()
     assert rows == [(sha, len(data))]

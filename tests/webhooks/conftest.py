@@ -48,4 +48,5 @@ async def subscribe(client: httpx.AsyncClient, url: str, **fields: Any) -> dict[
     response = await client.post("/v1/webhooks", json=body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
+    assert response.headers["location"] == f"/v1/webhooks/{created['id']}"
     return created
