@@ -49,6 +49,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Deploy the s.yaml project: hooks, code upload, plan, deploy, lock file.",
         CLIENT,
     ),
+    "build": (
+        CLIENT_MODULE,
+        "Install a directory's dependencies (pip / npm, in the server's sandbox).",
+        CLIENT,
+    ),
     "diff": (CLIENT_MODULE, "Field-level changes between two revisions of a function.", CLIENT),
     "drift": (
         CLIENT_MODULE,

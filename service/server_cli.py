@@ -176,7 +176,7 @@ def serve(
     from service.emulator.server import start_in_thread
     from service.emulator.settings import EmulatorSettings
 
-    emulator_dir = settings.data_dir / "emulator"
+    emulator_dir = settings.emulator_data_dir
     key_id, key_secret = local_access_key(emulator_dir)
     emulator_settings = EmulatorSettings(
         data_dir=emulator_dir,

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from service.app import create_app
 from service.jobs.kinds import KINDS
 from service.jobs.schemas import (
+    BuildJob,
+    BuildJobCreate,
     EvalConcurrencyJob,
     EvalConcurrencyJobCreate,
     EvalSpecJob,
@@ -49,10 +52,11 @@ TYPED_CONFLICTS = {
     "delete_alias": "ReleaseConflictProblem",
     "rollback_alias": "ReleaseConflictProblem",
 }
-DOCUMENTED_KINDS = {
+DOCUMENTED_KINDS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "stress": (StressJobCreate, StressJob),
     "eval-spec": (EvalSpecJobCreate, EvalSpecJob),
     "eval-concurrency": (EvalConcurrencyJobCreate, EvalConcurrencyJob),
+    "build": (BuildJobCreate, BuildJob),
 }
 
 
@@ -193,6 +197,13 @@ def test_jobs_are_unions_by_kind_of_the_kinds_own_models() -> None:
     for name in ("StressParams", "StressResult", "EvalSpecParams", "EvalSpecResult"):
         assert COMPONENTS[name]["examples"], name
         assert all(p.get("description") or "$ref" in p for p in _params_of(name)), name
+    assert COMPONENTS["BuildParams"]["examples"]
+    assert all(p.get("description") for p in _params_of("BuildParams"))
+    # A build is about no function; the other kinds' jobs always name theirs.
+    assert "function" not in COMPONENTS["BuildJobCreate"]["properties"]
+    assert "function" not in COMPONENTS["BuildJob"]["properties"]
+    for name in ("StressJobCreate", "StressJob", "EvalSpecJob", "EvalConcurrencyJob"):
+        assert "function" in COMPONENTS[name]["required"], name
     link = COMPONENTS["ReportLink"]["properties"]["url"]
     assert link["format"] == "uri"
 

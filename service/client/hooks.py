@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 COMMAND = "deploy"
 DEPLOY_KEYS = ("deploy", "true")  # `true`: a ${regex()} key that matched every command
-SERVER_COMMANDS = ("version publish", "alias publish", "invoke")
+SERVER_COMMANDS = ("version publish", "alias publish", "invoke", "build")
 
 
 class HookFailed(ClientError):

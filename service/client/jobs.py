@@ -156,7 +156,8 @@ def show(out: Output, where: Target, job_id: str, wait: bool, report: Path | Non
         if wait:
             return _finish(out, api, follow(out, api, job), report)
     out.line(
-        f"Job {job['id']}: {job['kind']} of {job['function']} ({job['account']}), "
+        f"Job {job['id']}: {job['kind']} of {job.get('function') or 'no function'} "
+        f"({job['account']}), "
         f"{job['status']} {float(job.get('progress') or 0):.0%}",
         "bold",
     )
@@ -178,7 +179,7 @@ def listing(out: Output, where: Target, limit: int) -> int:
         [
             str(j["id"]),
             str(j["kind"]),
-            f"{j['account']}/{j['function']}",
+            f"{j['account']}/{j.get('function') or '-'}",
             str(j["status"]),
             str(j.get("created_at", ""))[:19],
         ]

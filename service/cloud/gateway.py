@@ -5,7 +5,8 @@ exactly as FC returns them), so the rest of fcplane never touches SDK model
 classes. The calls are grouped by what they manage: the function itself, its
 tags (FC changes them through its tag API, which names a function by its
 ``functionArn``) and invocations here; its sub-resources (triggers, configs,
-custom domains) in ``subresources``; versions and aliases in ``releases``.
+custom domains) in ``subresources``; versions and aliases in ``releases``; layers in
+``layers``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from service.cloud.client import (
     request_id_of,
     runtime_options,
 )
+from service.cloud.layers import LayerCalls
 from service.cloud.releases import ReleaseCalls
 from service.cloud.subresources import SubresourceCalls
 
@@ -35,7 +37,7 @@ TAG_RESOURCE_TYPE = "function"
 UNTAG_KEYS_PER_CALL = 50  # UntagResources: "You can specify up to 50 tag keys"
 
 
-class FcGateway(SubresourceCalls, ReleaseCalls, FcClient):
+class FcGateway(SubresourceCalls, ReleaseCalls, LayerCalls, FcClient):
     # -- functions ---------------------------------------------------------
 
     async def get_function(

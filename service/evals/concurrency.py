@@ -170,7 +170,7 @@ async def run_concurrency_eval(ctx: JobContext, params: EvalConcurrencyParams) -
     levels = params.levels()
     started = time.monotonic()
     steps: list[dict[str, Any]] = []
-    async with disposable_copy(ctx.gateway, ctx.access, ctx.function) as copy:
+    async with disposable_copy(ctx.gateway, ctx.access, ctx.function_name) as copy:
         live = copy.live
         cpu, memory = float(live.get("cpu") or 0), int(live.get("memorySize") or 0)
         disk = int(live.get("diskSize") or FREE_DISK_MB)

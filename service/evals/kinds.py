@@ -51,7 +51,7 @@ class EvalSpecKind:
         assert isinstance(params, EvalSpecParams)
         await self.validate(params, ctx.facts, ctx.settings)
         result = await run_spec_eval(ctx, params)
-        report = eval_spec_report(ctx.function, params.model_dump(mode="json"), result)
+        report = eval_spec_report(ctx.function_name, params.model_dump(mode="json"), result)
         await ctx.progress(1.0, "done")
         return JobOutcome(result=result, reports={"summary": report})
 
@@ -95,10 +95,10 @@ class EvalConcurrencyKind:
     async def run(self, ctx: JobContext, params: BaseModel) -> JobOutcome:
         assert isinstance(params, EvalConcurrencyParams)
         # Checked against the live runtime, which may have changed since submission.
-        live = (await ctx.gateway.get_function(ctx.access, ctx.function)).body
+        live = (await ctx.gateway.get_function(ctx.access, ctx.function_name)).body
         await self.validate(params, {**ctx.facts, "config": live}, ctx.settings)
         result = await run_concurrency_eval(ctx, params)
-        report = eval_concurrency_report(ctx.function, params.model_dump(mode="json"), result)
+        report = eval_concurrency_report(ctx.function_name, params.model_dump(mode="json"), result)
         await ctx.progress(1.0, "done")
         return JobOutcome(result=result, reports={"summary": report})
 

@@ -147,7 +147,7 @@ async def run_spec_eval(ctx: JobContext, params: EvalSpecParams) -> dict[str, An
     price = PriceModel.from_settings(ctx.settings)
     payload = encode_body(params.payload)
     started = time.monotonic()
-    async with disposable_copy(ctx.gateway, ctx.access, ctx.function) as copy:
+    async with disposable_copy(ctx.gateway, ctx.access, ctx.function_name) as copy:
         live = copy.live
         live_spec = (float(live.get("cpu") or 0), int(live.get("memorySize") or 0))
         if params.specs:

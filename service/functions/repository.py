@@ -172,6 +172,11 @@ class FunctionRepository(Repository[Function]):
             select(CodePackage.sha256).where(CodePackage.checksum == checksum).limit(1)
         )
 
+    async def package_data(self, sha256: str) -> bytes | None:
+        return await self.session.scalar(
+            select(CodePackage.data).where(CodePackage.sha256 == sha256)
+        )
+
     async def data_by_checksum(self, checksum: str) -> bytes | None:
         return await self.session.scalar(
             select(CodePackage.data).where(CodePackage.checksum == checksum).limit(1)

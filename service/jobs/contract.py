@@ -1,4 +1,5 @@
-"""The seam between the job system (queue, lifecycle, API) and the job kinds (stress, eval).
+"""The seam between the job system (queue, lifecycle, API) and the job kinds (stress, eval,
+build).
 
 The job system owns rows, leases, cancellation and storage; a kind only knows
 how to do its work given a :class:`JobContext`, and returns a :class:`JobOutcome`.
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 
 from service.cloud.access import FcAccess
 from service.cloud.gateway import FcGateway
+from service.kit.db import Database
 from service.kit.settings import Settings
 
 
@@ -24,8 +26,10 @@ class JobCancelled(Exception):
 @dataclass
 class JobContext:
     job_id: str
-    function: str  # the managed function's name (also its FC name)
-    access: FcAccess  # credentials + endpoint of the function's account
+    # The managed function's name (also its FC name); None for kinds that work on
+    # no function (``needs_function = False``: build).
+    function: str | None
+    access: FcAccess  # credentials + endpoint of the job's (the function's) account
     gateway: FcGateway
     settings: Settings
     # progress(fraction 0..1, note) persists progress; cheap to call often.
@@ -36,6 +40,15 @@ class JobContext:
     cancel_requested: Callable[[], Awaitable[bool]]
     # Function facts a kind may need (normalized applied config, HTTP trigger URL...).
     facts: dict[str, Any] = field(default_factory=dict)
+    # The database, for kinds that read or store more than their result (build: packages).
+    db: Database | None = None
+
+    @property
+    def function_name(self) -> str:
+        """The function of a kind that needs one (the job system guarantees it is set)."""
+        if self.function is None:
+            raise RuntimeError(f"job {self.job_id} has no function")
+        return self.function
 
 
 @dataclass
@@ -46,8 +59,14 @@ class JobOutcome:
     reports: dict[str, str] = field(default_factory=dict)
 
 
+def needs_function(kind: JobKind) -> bool:
+    """Whether jobs of ``kind`` name a function (a kind says otherwise with a class attribute
+    ``needs_function = False``; then `validate` gets the account's facts only)."""
+    return bool(getattr(kind, "needs_function", True))
+
+
 class JobKind(Protocol):
-    name: str  # "stress" | "eval-spec" | "eval-concurrency"
+    name: str  # "stress" | "eval-spec" | "eval-concurrency" | "build"
     params_model: type[BaseModel]  # validated before anything is queued (422 on bad input)
     result_model: type[BaseModel]  # JobOutcome.result, validated (and stored) through it
 

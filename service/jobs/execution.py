@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from service.cloud.gateway import FcGateway
-from service.jobs.contract import JobCancelled, JobContext, JobKind, JobOutcome
+from service.jobs.contract import JobCancelled, JobContext, JobKind, JobOutcome, needs_function
 from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
 from service.jobs.repository import JobRepository
@@ -175,7 +175,9 @@ async def _prepare(
     kind = KINDS.get(job.kind)
     if kind is None:
         return job.kind, None, job.params, None, f"job kind '{job.kind}' is not installed"
-    return job.kind, kind, job.params, target_of(job.function, deps.secret_box), None
+    if needs_function(kind) and job.function is None:
+        return job.kind, None, job.params, None, "the job's function was removed"
+    return job.kind, kind, job.params, target_of(job.account, job.function, deps.secret_box), None
 
 
 async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
@@ -197,9 +199,10 @@ async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
                 JobStatus.FAILED, error=f"params no longer valid for job kind '{kind_name}'"
             )
             return JobStatus.FAILED
+        function = target.function.name if target.function is not None else None
         context = JobContext(
             job_id=job_id,
-            function=target.function.name,
+            function=function,
             access=target.access,
             gateway=deps.gateway,
             settings=deps.settings,
@@ -207,8 +210,10 @@ async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
             check_cancelled=attempt.check_cancelled,
             cancel_requested=attempt.cancel_requested,
             facts=target.facts,
+            db=deps.db,
         )
-        target.facts.update(await trigger_facts(deps.gateway, target.access, target.function.name))
+        if function is not None:
+            target.facts.update(await trigger_facts(deps.gateway, target.access, function))
         log.info("job %s (%s) started by %s", job_id, kind_name, owner)
         running = asyncio.create_task(kind.run(context, params))
         return await _supervise(deps, attempt, running, kind.result_model)

@@ -1,6 +1,6 @@
 """The registry of job kinds: kind name → the object that runs it.
 
-Kinds live in their own domains (service.loadtest, service.evals); a kind
+Kinds live in their own domains (service.loadtest, service.evals, service.build); a kind
 whose module is not installed (or fails to import) is simply absent, so the
 rest of the job system, and every other kind, keeps working.
 """
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 _SOURCES: dict[str, tuple[str, ...]] = {
     "service.loadtest.kind": ("STRESS",),
     "service.evals.kinds": ("EVAL_SPEC", "EVAL_CONCURRENCY"),
+    "service.build.kind": ("BUILD",),
 }
 
 

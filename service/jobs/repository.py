@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.jobs.schemas import JobStatus
 from service.kit.leases import expired_sql
@@ -23,17 +24,21 @@ RUNNING = JobStatus.RUNNING.value
 QUEUED = JobStatus.QUEUED.value
 
 
-def _presentable() -> Select[Job]:
-    """Jobs with what presenting them needs: the function's name, the report names."""
+def _with_target() -> Select[Job]:
+    """Jobs with their account and, when they have one, their function."""
     return (
         select(Job)
-        .join(Function, Function.id == Job.function_id)
-        .join(Account, Account.id == Function.account_id)
-        .options(
-            contains_eager(Job.function).contains_eager(Function.account),
-            selectinload(Job.reports).load_only(JobReport.job_id, JobReport.name),
-        )
+        .join(Account, Account.id == Job.account_id)
+        .outerjoin(Function, Function.id == Job.function_id)
+        .options(contains_eager(Job.account), contains_eager(Job.function))
         .execution_options(populate_existing=True)
+    )
+
+
+def _presentable() -> Select[Job]:
+    """Jobs with what presenting them needs: account, function name, report names."""
+    return _with_target().options(
+        selectinload(Job.reports).load_only(JobReport.job_id, JobReport.name)
     )
 
 
@@ -70,15 +75,12 @@ class JobRepository(Repository[Job]):
         return list((await self.session.scalars(query)).all())
 
     async def with_function(self, job_id: str) -> Job | None:
-        """The job with its function and account (for workers: no reports loaded)."""
-        return await self.session.scalar(
-            select(Job)
-            .join(Function, Function.id == Job.function_id)
-            .join(Account, Account.id == Function.account_id)
-            .options(contains_eager(Job.function).contains_eager(Function.account))
-            .where(Job.id == job_id)
-            .execution_options(populate_existing=True)
-        )
+        """The job with its account and function (for workers: no reports loaded)."""
+        job = await self.session.scalar(_with_target().where(Job.id == job_id))
+        if job is not None and job.function is not None:
+            # The function's account is the job's: loaded once, shared.
+            set_committed_value(job.function, "account", job.account)
+        return job
 
     async def report(self, job_id: str, name: str) -> str | None:
         return await self.session.scalar(

@@ -97,9 +97,9 @@ async def create_job(
     request: Request,
     response: Response,
 ) -> JobOut:
-    """Queue a stress or eval job. `params` are the kind's (`StressParams`,
-    `EvalSpecParams`, `EvalConcurrencyParams`), validated before anything is queued:
-    422 names each bad field as `params.<field>`."""
+    """Queue a stress, eval or build job. `params` are the kind's (`StressParams`,
+    `EvalSpecParams`, `EvalConcurrencyParams`, `BuildParams`), validated before anything
+    is queued: 422 names each bad field as `params.<field>`. A build names no `function`."""
     job = await jobs.submit(body, principal.name)
     try:
         await queue.enqueue(job.id)

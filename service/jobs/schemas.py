@@ -19,13 +19,16 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from service.build.schemas import BuildParams, BuildResult
 from service.evals.schemas import (
     EvalConcurrencyParams,
     EvalConcurrencyResult,
@@ -41,7 +44,7 @@ KindName = Annotated[
         min_length=1,
         max_length=32,
         pattern=r"^[a-z][a-z0-9-]*$",
-        description='Job kind: "stress", "eval-spec" or "eval-concurrency".',
+        description='Job kind: "stress", "eval-spec", "eval-concurrency" or "build".',
         examples=["stress"],
     ),
 ]
@@ -57,7 +60,7 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class JobTarget(BaseModel):
+class JobAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: str | None = Field(
@@ -65,8 +68,12 @@ class JobTarget(BaseModel):
         min_length=1,
         max_length=64,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="Alias of the account the function lives in; default: the default account.",
+        description="Alias of the account the job works in (the function's); default: the "
+        "default account.",
     )
+
+
+class JobTarget(JobAccount):
     function: FunctionName
 
 
@@ -120,17 +127,38 @@ class EvalConcurrencyJobCreate(JobTarget):
     params: EvalConcurrencyParams
 
 
+class BuildJobCreate(JobAccount):
+    """Install a source package's dependencies into a code package or a layer; see
+    `BuildParams`. A build is about no function: `account` is where a layer is published."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "build",
+                    "params": {"source_sha256": "0" * 64, "runtime": "python3.10"},
+                }
+            ]
+        }
+    )
+
+    kind: Literal["build"]
+    params: BuildParams
+
+
 JobRequest = Annotated[
-    StressJobCreate | EvalSpecJobCreate | EvalConcurrencyJobCreate,
+    StressJobCreate | EvalSpecJobCreate | EvalConcurrencyJobCreate | BuildJobCreate,
     Field(discriminator="kind"),
 ]
 
 
-class JobCreate(JobTarget):
+class JobCreate(JobAccount):
     """What POST /v1/jobs reads: `params` are validated by the kind before anything is
-    queued (422 naming `params.<field>`)."""
+    queued (422 naming `params.<field>`); `function` is required by the kinds that work on
+    one (all but `build`)."""
 
     kind: KindName
+    function: FunctionName | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
@@ -149,8 +177,7 @@ class _JobFields(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    account: str = Field(validation_alias=AliasPath("function", "account", "alias"))
-    function: str = Field(validation_alias=AliasPath("function", "name"))
+    account: str = Field(validation_alias=AliasPath("account", "alias"))
     status: JobStatus
     progress: float = Field(description="0..1")
     progress_note: str | None
@@ -164,33 +191,56 @@ class _JobFields(BaseModel):
     created_by: str | None
 
 
-class StressJob(_JobFields):
+class _FunctionJobFields(_JobFields):
+    function: str = Field(validation_alias=AliasPath("function", "name"))
+
+
+class StressJob(_FunctionJobFields):
     kind: Literal["stress"]
     params: StressParams
     result: StressResult | None = Field(description="Set once the job succeeded.")
 
 
-class EvalSpecJob(_JobFields):
+class EvalSpecJob(_FunctionJobFields):
     kind: Literal["eval-spec"]
     params: EvalSpecParams
     result: EvalSpecResult | None = Field(description="Set once the job succeeded.")
 
 
-class EvalConcurrencyJob(_JobFields):
+class EvalConcurrencyJob(_FunctionJobFields):
     kind: Literal["eval-concurrency"]
     params: EvalConcurrencyParams
     result: EvalConcurrencyResult | None = Field(description="Set once the job succeeded.")
 
 
-Job = Annotated[StressJob | EvalSpecJob | EvalConcurrencyJob, Field(discriminator="kind")]
+class BuildJob(_JobFields):
+    """A build job: it has no `function`."""
+
+    kind: Literal["build"]
+    params: BuildParams
+    result: BuildResult | None = Field(description="Set once the job succeeded.")
+
+
+Job = Annotated[
+    StressJob | EvalSpecJob | EvalConcurrencyJob | BuildJob, Field(discriminator="kind")
+]
 
 
 class JobOut(_JobFields):
     """A job as stored: validate with ``context={"base_url": ...}`` for the report links."""
 
+    function: str | None = Field(None, validation_alias=AliasPath("function", "name"))
     kind: str
     params: dict[str, Any]
     result: dict[str, Any] | None
+
+    @model_serializer(mode="wrap")
+    def _without_function(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A job without a function (build) has no `function` key at all, as documented.
+        data: dict[str, Any] = handler(self)
+        if data.get("function") is None:
+            data.pop("function", None)
+        return data
 
     @field_validator("reports", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from service.cloud.gateway import FcGateway
 from service.functions.repository import FunctionRepository
 from service.functions.service import existing, not_managed
 from service.functions.state import config_of
+from service.jobs.contract import needs_function
 from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
 from service.jobs.repository import JobRepository
@@ -27,7 +28,7 @@ from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import Conflict, InvalidInput, NotFound
 from service.kit.settings import Settings
-from service.models import Function, Job
+from service.models import Account, Function, Job
 from service.models.base import utcnow
 from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
@@ -37,7 +38,8 @@ SUMMARY_REPORT = "summary"
 
 
 class InvalidParams(InvalidInput):
-    """`params` broke the kind's params model: answered like any invalid body field."""
+    """`params` broke the kind's params model (or the kind's required `function` is
+    missing): answered like any invalid body field."""
 
     code, title = "validation_error", "Invalid request"
 
@@ -56,6 +58,12 @@ class InvalidParams(InvalidInput):
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return cls(f"Invalid fields: {fields}", errors=errors)
 
+    @classmethod
+    def missing(cls, field: str, why: str) -> InvalidParams:
+        """A body field the kind requires (the body's schema leaves it optional)."""
+        error = {"field": field, "location": "body", "message": f"Field required: {why}"}
+        return cls(f"Invalid fields: {field}", errors=[{**error, "type": "missing"}])
+
 
 class JobFinished(Conflict):
     code, title = "job_finished", "Job already finished"
@@ -67,27 +75,30 @@ class ReportNotFound(NotFound):
 
 @dataclass
 class Target:
-    """The function a job works on, as the kinds see it."""
+    """The account, and the function (None for a build), a job works on, as kinds see it."""
 
-    function: Function
+    account: Account
+    function: Function | None
     access: FcAccess
     facts: dict[str, Any]
 
 
-def target_of(function: Function, box: SecretBox) -> Target:
-    """``function`` (its account loaded) as a job's target."""
-    account = function.account
+def target_of(account: Account, function: Function | None, box: SecretBox) -> Target:
+    """``account``, and ``function`` of it, as a job's target."""
     facts: dict[str, Any] = {
-        "name": function.name,
         "account": account.alias,
         "account_id": account.account_id,
         "region": account.region,
         "endpoint": account.endpoint,
-        "head_revision": function.head_revision,
-        # The normalized FC config fcplane last applied (None: never deployed).
-        "config": config_of(function.applied_state) if function.applied_state else None,
     }
-    return Target(function=function, access=access_for(box, account), facts=facts)
+    if function is not None:
+        facts |= {
+            "name": function.name,
+            "head_revision": function.head_revision,
+            # The normalized FC config fcplane last applied (None: never deployed).
+            "config": config_of(function.applied_state) if function.applied_state else None,
+        }
+    return Target(account, function, access_for(box, account), facts)
 
 
 async def announce_finished(session: AsyncSession, job_id: str, actor: str | None) -> None:
@@ -109,7 +120,7 @@ async def announce_finished(session: AsyncSession, job_id: str, actor: str | Non
     await emit(
         session,
         EventType.JOB_FINISHED,
-        job.function.ref,
+        job.function.ref if job.function is not None else None,
         payload,
         actor=actor or job.created_by,
         resource=f"/v1/jobs/{job.id}",
@@ -142,24 +153,38 @@ class JobService:
             raise InvalidInput(
                 f"kind: unknown job kind '{request.kind}' (available: {available})", field="kind"
             )
+        with_function = needs_function(kind)
+        if with_function and request.function is None:
+            raise InvalidParams.missing("function", f"a {kind.name} job works on a function")
+        if not with_function and request.function is not None:
+            raise InvalidInput(
+                f"function: a {kind.name} job works on no function; leave it out",
+                field="function",
+            )
         try:
             params = kind.params_model.model_validate(request.params)
         except ValidationError as exc:
             raise InvalidParams.from_error(exc) from None
         # Read, then validate against FC outside any database block.
         async with self.db.read() as session:
-            ref = FunctionRef(
-                request.account or await _default_account(AccountRepository(session)),
-                request.function,
-            )
-            function = await existing(FunctionRepository(session), ref)
-        target = target_of(function, self.box)
-        target.facts.update(await trigger_facts(self.gateway, target.access, ref.name))
+            accounts = AccountRepository(session)
+            alias = request.account or await _default_account(accounts)
+            function: Function | None = None
+            if request.function is not None:
+                ref = FunctionRef(alias, request.function)
+                function = await existing(FunctionRepository(session), ref)
+                account = function.account
+            else:
+                account = await accounts.existing(alias)
+        target = target_of(account, function, self.box)
+        if function is not None:
+            target.facts.update(await trigger_facts(self.gateway, target.access, function.name))
         await kind.validate(params, target.facts, self.settings)
         job = Job(
             id=str(uuid.uuid4()),
             kind=kind.name,
-            function_id=function.id,
+            account_id=account.id,
+            function_id=function.id if function is not None else None,
             status=JobStatus.QUEUED.value,
             params=params.model_dump(mode="json"),
             progress=0.0,
@@ -169,8 +194,11 @@ class JobService:
         try:
             async with self.db.write() as session:
                 await JobRepository(session).add(job)
-        except IntegrityError:  # the function was removed meanwhile
-            raise not_managed(ref) from None
+        except IntegrityError:  # the function (or account) was removed meanwhile
+            if function is not None:
+                raise not_managed(function.ref) from None
+            raise NotFound(f"no account {alias}") from None
+        set_committed_value(job, "account", account)
         set_committed_value(job, "function", function)
         set_committed_value(job, "reports", [])
         return job

@@ -261,6 +261,30 @@ class Settings(BaseSettings):
         "capped at the machine's cores); 1 runs Locust in a single process.",
     )
 
+    # -- build jobs (service/build) ----------------------------------------------
+    build_timeout_seconds: float = Field(
+        300.0, gt=0, le=86400, description="Longest a build may take (all its steps)."
+    )
+    build_memory_mb: int = Field(
+        2048, ge=256, le=1024 * 1024, description="Memory of a build's sandbox (MB)."
+    )
+    build_max_output_bytes: int = Field(
+        500 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Largest installed dependency tree, and largest built zip, of one build.",
+    )
+    build_max_entries: int = Field(
+        100_000,
+        ge=1000,
+        le=10_000_000,
+        description="Most files a built package may have (uploads keep their own limit).",
+    )
+    build_cache_dir: Path | None = Field(
+        None,
+        description="Build cache (results, installed dependency trees, built wheels); default "
+        "<data dir>/build-cache. Never inside the emulator's data directory.",
+    )
+
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
@@ -317,6 +341,32 @@ class Settings(BaseSettings):
                 "with a guessable admin token"
             )
         return self
+
+    @model_validator(mode="after")
+    def _build_dirs_apart_from_the_emulator(self) -> Settings:
+        # The emulator serves code from its data dir; build scratch never goes there.
+        emulator = self.emulator_data_dir.resolve()
+        for path in (self.resolved_build_cache_dir, self.build_work_dir):
+            if path.resolve().is_relative_to(emulator):
+                raise ValueError(
+                    f"FCPLANE_BUILD_CACHE_DIR ({path}) must not be inside the emulator's data "
+                    f"directory ({emulator})"
+                )
+        return self
+
+    @property
+    def emulator_data_dir(self) -> Path:
+        """Where `fcplane serve`'s embedded emulator keeps its state and code."""
+        return self.data_dir / "emulator"
+
+    @property
+    def resolved_build_cache_dir(self) -> Path:
+        return self.build_cache_dir or self.data_dir / "build-cache"
+
+    @property
+    def build_work_dir(self) -> Path:
+        """Scratch directories of running builds (removed after each) and sandbox identity."""
+        return self.data_dir / "build-work"
 
     @property
     def bootstrap_token_weakness(self) -> str | None:

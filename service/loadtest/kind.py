@@ -69,7 +69,7 @@ def build_plan(ctx: JobContext, params: StressParams, users: int) -> Plan:
         name = f"{method} {params.path}"
         headers = dict(params.headers)
     else:
-        url = invoke_url(ctx.access.endpoint, ctx.function, params.qualifier)
+        url = invoke_url(ctx.access.endpoint, ctx.function_name, params.qualifier)
         method, action, name = "POST", "InvokeFunction", "InvokeFunction"
         headers = {
             **params.headers,
@@ -138,7 +138,7 @@ class StressKind:
         if run.cancelled:
             raise JobCancelled(f"stress job {ctx.job_id} cancelled")
         result = {**summarize(run.merged, params.rps), "users": users, "target": params.target}
-        summary = stress_report(ctx.function, params.model_dump(mode="json"), result)
+        summary = stress_report(ctx.function_name, params.model_dump(mode="json"), result)
         await ctx.progress(1.0, "done")
         return JobOutcome(result=result, reports={"summary": summary, "locust": run.html})
 

@@ -1,4 +1,4 @@
-"""Jobs (stress, eval) and the HTML reports they leave behind."""
+"""Jobs (stress, eval, build) and the HTML reports they leave behind."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.models.account import Account
 from service.models.base import Base, UTCDateTime, utcnow
 from service.models.function import Function
 
 
 class Job(Base):
-    """One run of a job kind against a function.
+    """One run of a job kind in an account, against a function (none for builds).
 
     A worker owns a running job through a lease (``lease_owner`` until
     ``lease_expires_at``) that its heartbeat renews; a lease left to expire
@@ -28,7 +29,10 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    function_id: Mapped[int] = mapped_column(
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    function_id: Mapped[int | None] = mapped_column(
         ForeignKey("functions.id", ondelete="CASCADE"), index=True
     )
     # queued | running | succeeded | failed | cancelled
@@ -52,7 +56,8 @@ class Job(Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
 
     # Loaded by the queries that present a job, never lazily.
-    function: Mapped[Function] = relationship(lazy="raise")
+    account: Mapped[Account] = relationship(lazy="raise")
+    function: Mapped[Function | None] = relationship(lazy="raise")
     reports: Mapped[list[JobReport]] = relationship(
         lazy="raise", order_by="JobReport.name", viewonly=True
     )

@@ -2,7 +2,8 @@
 
 Serverless Devs runs ``pre-``/``success-``/``fail-``/``complete-`` hooks around
 a command. fcplane runs, server-side and recorded, the resource-level
-``component`` actions that name an fc3 command it implements. ``run`` (shell)
+``component`` actions that name an fc3 command it implements (``fc3 build``
+builds the resource's code before it deploys: builds.py). ``run`` (shell)
 and ``plugin`` actions are never executed by the server — a shell on the
 control plane would run whatever a project file says — so plans list them for
 the CLI to run on the caller's machine.
@@ -19,7 +20,7 @@ from service.kit.errors import DomainError, InvalidInput
 from service.projects.spec import Action, Project
 
 # The fc3 commands the server implements, as `fc3 <words>`.
-SERVER_COMMANDS = ("version publish", "alias publish", "invoke")
+SERVER_COMMANDS = ("version publish", "alias publish", "invoke", "build")
 DEPLOY_COMMANDS = ("deploy", "true")  # `true`: a `${regex()}` key that matched every command
 
 
@@ -39,6 +40,11 @@ def server_command(action: Action) -> list[str] | None:
         if " ".join(words[1 : 1 + size]) == command:
             return words[1:]
     return None
+
+
+def builds_before_deploy(actions: list[Action]) -> bool:
+    """Whether a resource's ``pre-deploy`` actions build its code (``fc3 build``)."""
+    return any((server_command(a) or [""])[0] == "build" for a in for_deploy(actions, "pre"))
 
 
 def describe(action: Action) -> dict[str, Any]:
@@ -88,6 +94,8 @@ class ServerActions:
     publish: Callable[[str, str], Awaitable[str]]  # function, description -> version id
     alias: Callable[[str, str, str, str], Awaitable[None]]  # function, alias, version, description
     invoke: Callable[[str, bytes, str | None], Awaitable[dict[str, Any]]]
+    # resource, fc3 build flags -> the build's record (its `sha256` is what deploys)
+    build: Callable[[str, dict[str, str]], Awaitable[dict[str, Any]]]
 
 
 async def run_server_action(
@@ -118,6 +126,9 @@ async def run_server_action(
                 version = published[function]
             await ops.alias(function, name, version, given.get("description", ""))
             record["alias"], record["version_id"] = name, version
+        elif words[0] == "build":
+            assert action.resource is not None
+            record["build"] = await ops.build(action.resource, given)
         else:
             event = given.get("event", "").encode()
             record["invocation"] = await ops.invoke(function, event, given.get("qualifier"))
@@ -131,6 +142,8 @@ async def run_server_action(
     except DomainError as error:
         record["status"] = "failed"
         record["error"] = {"code": error.code, "detail": error.detail}
+        if words[0] == "build":  # pip's / npm's own words: what to fix
+            record["error"].update(error.extra)
     return record
 
 

@@ -28,7 +28,8 @@ from service.kit.errors import InvalidInput
 from service.kit.redact import looks_secret, scrub_values
 from service.models import Account, Function, ProjectRevision, ProjectTarget
 from service.models.function import FunctionRef
-from service.projects.actions import describe_actions
+from service.projects.actions import builds_before_deploy, describe_actions
+from service.projects.builds import unbuilt_warning
 from service.projects.resources import Deployable, deployable, is_emulator
 from service.projects.source import account_config, open_env, parse
 from service.projects.spec import Project
@@ -85,6 +86,8 @@ class Loaded:
     environment: str | None
     spec: Project
     env: dict[str, str]
+    # code package sha256 -> its requirements file, when it installs none of them
+    unbuilt: dict[str, str] = field(default_factory=dict)
 
     @property
     def recorded(self) -> dict[str, dict[str, Any]]:
@@ -108,6 +111,7 @@ class ResourcePlan:
     prepared: Prepared | None = None
     reason: str | None = None  # why it is stale, beyond the plan's remote changes
     deployable: Deployable | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def stale(self) -> bool:
@@ -128,6 +132,8 @@ class ResourcePlan:
         }
         if self.reason:
             body["reason"] = self.reason
+        if self.warnings:
+            body["warnings"] = self.warnings
         return body
 
 
@@ -157,7 +163,10 @@ class ProjectPlan:
             "resources": [r.as_dict() for r in self.resources],
             "actions": actions,
             "notes": self.notes,
-            "warnings": list(spec.warnings),
+            "warnings": [
+                *spec.warnings,
+                *(f"{r.name}: {w}" for r in self.resources for w in r.warnings),
+            ],
             "stale": self.stale,
             "text": self.text(),
         }
@@ -171,6 +180,7 @@ class ProjectPlan:
             lines.append(f"{r.name} [{r.state}] {r.function}{mark}:")
             if r.reason:
                 lines.append(f"    ! {r.reason}")
+            lines.extend(f"    warning: {w}" for w in r.warnings)
             if r.plan is not None:
                 lines.extend("    " + line for line in r.plan.as_dict()["text"].splitlines())
             elif r.state == "pending":
@@ -218,6 +228,10 @@ class ProjectPlanner:
             for d in deployables
         ]
         planned = await bounded(calls)
+        for d, resource_plan in zip(deployables, planned, strict=True):
+            requirements = loaded.unbuilt.get(d.code_sha256 or "")
+            if requirements and not builds_before_deploy(loaded.spec.resources[d.name].actions):
+                resource_plan.warnings.append(unbuilt_warning(requirements))
         planned.extend(self._deletions(loaded, set(loaded.spec.resources)))
         notes = []
         if any(a["runs_on"] == "client" for a in describe_actions(loaded.spec)):

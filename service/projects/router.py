@@ -13,6 +13,7 @@ from service.kit.openapi import ZIP_CONTENT, created, problems, zip_media_type
 from service.kit.pagination import Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.models import Project, ProjectDeployment, ProjectRevision
+from service.projects.builds import build_setup
 from service.projects.fun2s import TemplateError, convert_template
 from service.projects.schemas import (
     Fun2sOut,
@@ -46,6 +47,7 @@ async def _service(request: Request) -> ProjectService:
         state.secret_box,
         state.gateway,
         timedelta(seconds=state.settings.deploy_lease_seconds),
+        build_setup(state.settings),
     )
 
 

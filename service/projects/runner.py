@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from service.models.deployment import Strategy
 from service.models.function import FunctionRef
 from service.models.project import ProjectDeploymentStatus
 from service.projects import actions as acts
+from service.projects.builds import ProjectBuilder
 from service.projects.planner import (
     CONCURRENCY,
     Loaded,
@@ -46,6 +48,13 @@ from service.projects.source import spec_problem
 from service.projects.spec import Resource, SpecError, resolve_outputs
 from service.releases.schemas import AliasPut
 from service.releases.service import ReleaseService
+
+BUILDS_AT_ONCE = 2
+
+
+def _why(record: dict[str, Any]) -> str:
+    error = record.get("error") or {}
+    return f"{record['value']}: {error.get('detail', record['status'])}"
 
 
 class ProjectConflict(Conflict):
@@ -68,6 +77,7 @@ class ProjectRunner:
         functions: FunctionService,
         releases: ReleaseService,
         lease: timedelta,
+        builder: ProjectBuilder,
     ) -> None:
         self.planner = planner
         self.db = planner.db
@@ -76,6 +86,7 @@ class ProjectRunner:
         self.functions = functions
         self.releases = releases
         self.lease = lease
+        self.builder = builder
 
     async def deploy(
         self, loaded: Loaded, request: ProjectDeployRequest, author: str | None
@@ -229,6 +240,9 @@ class _Run:
         self.resolved: dict[str, Any] = {}
         self.action_records: list[dict[str, Any]] = []
         self.published: dict[str, str] = {}
+        self.built: dict[str, str] = {}  # resource -> the package its `fc3 build` made
+        # Builds are CPU- and memory-heavy (each may use BuildLimits.memory_mb): a few at once.
+        self.build_turns = asyncio.Semaphore(BUILDS_AT_ONCE)
         self.domains: dict[str, asyncio.Lock] = {}
         self.bases: dict[str, int] = {}  # resource -> the function revision its deploy started from
         self.error: dict[str, Any] | None = None
@@ -267,8 +281,8 @@ class _Run:
                 error={"detail": f"not deployed: {', '.join(sorted(failed_deps))} did not land"},
             )
             return
-        ok = await self._actions(resource, "pre", planned.function)
-        if ok:
+        failed_pre = await self._actions(resource, "pre", planned.function)
+        if failed_pre is None:
             try:
                 async with self._domain_turn(resource):
                     await self._deploy(resource, planned)
@@ -287,14 +301,16 @@ class _Run:
                 resource.name,
                 planned.function,
                 "failed",
-                error={"detail": "a pre-deploy action failed"},
+                error={"detail": f"a pre-deploy action failed: {_why(failed_pre)}"},
             )
         landed = self.results[resource.name]["status"] in ("deployed", "unchanged")
         if landed:
-            landed = await self._actions(resource, "success", planned.function)
-            if not landed:
+            failed_success = await self._actions(resource, "success", planned.function)
+            if failed_success is not None:
                 self.results[resource.name]["status"] = "failed"
-                self.results[resource.name]["error"] = {"detail": "a success action failed"}
+                self.results[resource.name]["error"] = {
+                    "detail": f"a success action failed: {_why(failed_success)}"
+                }
         else:
             await self._actions(resource, "fail", planned.function)
         await self._actions(resource, "complete", planned.function)
@@ -316,7 +332,8 @@ class _Run:
         prepared = planned.prepared if planned.state != "pending" else None
         if planned.function in loaded.functions:
             self.bases[resource.name] = planned.base_revision
-        if resource.pending or prepared is None:
+        built = self.built.get(resource.name)
+        if resource.pending or prepared is None or built is not None:
             props = resource.props
             if resource.pending:
                 try:
@@ -331,6 +348,8 @@ class _Run:
                 is_emulator(loaded.account.endpoint),
             )
             assert d.config is not None
+            if built is not None:  # the plan compared the source package; deploy the build
+                d = dataclasses.replace(d, code_sha256=built)
             base = planned.base_revision
             if planned.function not in loaded.functions:
                 function = await runner.functions.register(
@@ -404,19 +423,17 @@ class _Run:
             return
         self._result(planned.name, planned.function, "deleted")
 
-    async def _actions(self, resource: Resource, hook: str, function: str) -> bool:
-        """Run the resource's server actions of ``hook``; False when one failed (and does
-        not allow failure)."""
-        ok = True
+    async def _actions(self, resource: Resource, hook: str, function: str) -> dict[str, Any] | None:
+        """Run the resource's server actions of ``hook``; the record of the one that failed
+        (and does not allow failure), which stops them; None when none did."""
         for action in acts.for_deploy(resource.actions, hook):
             if acts.server_command(action) is None:
                 continue
             done = await acts.run_server_action(action, function, self._ops(), self.published)
             self.action_records.append(done)
             if done["status"] == "failed" and not acts.allows_failure(action):
-                ok = False
-                break
-        return ok
+                return done
+        return None
 
     def _ops(self) -> acts.ServerActions:
         account = self.loaded.account.alias
@@ -448,4 +465,17 @@ class _Run:
                 "duration_ms": round((time.monotonic() - started) * 1000),
             }
 
-        return acts.ServerActions(publish, alias, invoke)
+        async def build(resource: str, given: dict[str, str]) -> dict[str, Any]:
+            return await self._build(self.loaded.spec.resources[resource], given)
+
+        return acts.ServerActions(publish, alias, invoke, build)
+
+    async def _build(self, resource: Resource, given: dict[str, str]) -> dict[str, Any]:
+        """``fc3 build``; the resource then deploys the built package."""
+        source = self.planned[resource.name].deployable
+        async with self.build_turns:
+            record = await self.runner.builder.build_resource(
+                resource, source.code_sha256 if source else None, given, self.author
+            )
+        self.built[resource.name] = record["sha256"]
+        return record

@@ -245,6 +245,10 @@ class ResourcePlanOut(BaseModel):
     reason: str | SkipJsonSchema[None] = absent_when_none(
         "Why the resource cannot be planned as asked."
     )
+    warnings: list[str] | SkipJsonSchema[None] = absent_when_none(
+        "What may not work as deployed: e.g. a requirements.txt / package.json whose "
+        "dependencies the package does not carry, without an `fc3 build` action."
+    )
 
 
 class ProjectPlanOut(BaseModel):
@@ -260,7 +264,9 @@ class ProjectPlanOut(BaseModel):
         description="What the caller must know: e.g. `run`/`plugin` actions the server does "
         "not execute."
     )
-    warnings: list[str]
+    warnings: list[str] = Field(
+        description="The s.yaml's warnings, then each resource's (`<resource>: ...`)."
+    )
     stale: list[str] = Field(description="Resources changed since their last deploy.")
     text: str
 
@@ -300,6 +306,25 @@ class ResourceResultOut(BaseModel):
     error: ErrorDetail | SkipJsonSchema[None] = absent_when_none("Why it did not land.")
 
 
+class BuiltPackageOut(BaseModel):
+    name: str | None
+    version: str | None
+
+
+class BuildRecordOut(BaseModel):
+    """What an `fc3 build` action made of the resource's code package."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source_sha256: str = Field(description="The uploaded code package that was built.")
+    sha256: str = Field(description="The built code package: what the resource deployed.")
+    cached: bool = Field(description="Served from the build cache: neither pip nor npm ran.")
+    runtime: str
+    packages: list[BuiltPackageOut] = Field(description="The dependencies installed.")
+    warnings: list[str]
+    size: int = Field(description="Bytes of the built package.")
+
+
 class ActionRecordOut(ActionOut):
     """A server-side action as it ran during the deploy."""
 
@@ -310,6 +335,9 @@ class ActionRecordOut(ActionOut):
     version_id: str | SkipJsonSchema[None] = absent_when_none("`version publish`: the version.")
     alias: str | SkipJsonSchema[None] = absent_when_none("`alias publish`: the alias.")
     invocation: dict[str, Any] | SkipJsonSchema[None] = absent_when_none("`invoke`: FC's answer.")
+    build: BuildRecordOut | SkipJsonSchema[None] = absent_when_none(
+        "`build`: the package built (the resource deployed it instead of its source)."
+    )
     error: ErrorDetail | SkipJsonSchema[None] = absent_when_none("Why it failed.")
 
 

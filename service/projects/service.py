@@ -21,6 +21,14 @@ from service.kit.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from service.models import Project, ProjectDeployment, ProjectRevision, ProjectTarget
 from service.models.base import utcnow
 from service.projects.actions import describe_actions
+from service.projects.builds import (
+    BuildSetup,
+    ProjectBuilder,
+    inspect_package,
+    inspected,
+    remember,
+    unbuilt_dependencies,
+)
 from service.projects.planner import (
     Loaded,
     ProjectPlan,
@@ -77,7 +85,14 @@ def _summary(put: ProjectPut) -> dict[str, Any]:
 
 
 class ProjectService:
-    def __init__(self, db: Database, box: SecretBox, gateway: FcGateway, lease: timedelta) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        gateway: FcGateway,
+        lease: timedelta,
+        builds: BuildSetup,
+    ) -> None:
         # The resources of a project are planned and deployed at once; they take
         # turns at the database, so one request holds one connection at a time.
         self.db = db.one_at_a_time()
@@ -90,6 +105,7 @@ class ProjectService:
             FunctionService(self.db, box, gateway),
             ReleaseService(self.db, box, gateway, lease),
             lease,
+            ProjectBuilder(self.db, builds),
         )
 
     # -- source --------------------------------------------------------------
@@ -237,10 +253,16 @@ class ProjectService:
             functions = FunctionRepository(session)
             managed = await functions.by_names(account.id, names)
             checksums = {}
+            unread: dict[str, bytes] = {}
             for sha in set(revision.code.values()):
                 package = await functions.package(sha)
                 if package is not None:
                     checksums[sha] = package.checksum
+                    if not inspected(sha):  # once per package and process: they never change
+                        unread[sha] = await functions.package_data(sha) or b""
+        for sha, data in unread.items():
+            remember(sha, await asyncio.to_thread(inspect_package, data))
+        unbuilt = {sha: found for sha in checksums if (found := unbuilt_dependencies(sha))}
         return Loaded(
             project_name=name,
             revision=revision,
@@ -248,6 +270,7 @@ class ProjectService:
             target=target,
             functions=managed,
             checksums=checksums,
+            unbuilt=unbuilt,
             environment=request.environment,
             spec=spec,
             env=env,

@@ -49,7 +49,9 @@ class InvokeLoop:
                 await ctx.check_cancelled()
             if params.fail_at == i + 1:
                 raise Unavailable(f"call {i + 1} failed on purpose")
-            invocation = await ctx.gateway.invoke(ctx.access, ctx.function, params.payload.encode())
+            invocation = await ctx.gateway.invoke(
+                ctx.access, ctx.function_name, params.payload.encode()
+            )
             bodies.append(invocation.body.decode())
             await ctx.progress((i + 1) / params.invocations, f"{i + 1}/{params.invocations} calls")
             if params.sleep_s:

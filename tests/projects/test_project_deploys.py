@@ -345,22 +345,31 @@ async def test_a_project_syncs_back_with_its_console_edits(
 async def test_a_project_request_holds_one_database_connection_at_a_time(
     app: Any, client: httpx.AsyncClient, fc_account: str
 ) -> None:
-    """Eight resources plan and deploy at once; their database blocks take turns."""
+    """Eight resources plan and deploy at once; their database blocks take turns.
+
+    Only the request's own tasks count: the app's background tasks (the webhook
+    dispatcher a deploy wakes, the drift scheduler) were running before it and
+    use connections of their own.
+    """
+    import asyncio
+
     from sqlalchemy import event
 
     from service.state import AppState
 
     state: AppState = app.state.fcplane
-    held, most = 0, 0
+    background = asyncio.all_tasks()
+    counted: set[int] = set()
+    most = 0
 
-    def checkout(*_: Any) -> None:
-        nonlocal held, most
-        held += 1
-        most = max(most, held)
+    def checkout(_: Any, record: Any, __: Any) -> None:
+        nonlocal most
+        if asyncio.current_task() not in background:
+            counted.add(id(record))
+            most = max(most, len(counted))
 
-    def checkin(*_: Any) -> None:
-        nonlocal held
-        held -= 1
+    def checkin(_: Any, record: Any) -> None:
+        counted.discard(id(record))
 
     await put_project(client, "p", project(*(resource(f"r{i}") for i in range(8))), code=CODE)
     pool = state.db.engine.sync_engine.pool

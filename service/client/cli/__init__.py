@@ -2,7 +2,7 @@
 command imports what it runs (httpx, Rich, the s.yaml parser) when it runs, so
 every `fcplane X --help` stays fast. service/cli.py reads `app`."""
 
-from service.client.cli import account, files, inspection, jobs, project
+from service.client.cli import account, build, files, inspection, jobs, project
 from service.client.cli.app import app
 
-__all__ = ["account", "app", "files", "inspection", "jobs", "project"]
+__all__ = ["account", "app", "build", "files", "inspection", "jobs", "project"]
