@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from service.emulator.cli import emulator_command
+from service.emulator.cli import emulator_app
 from service.kit.settings import Environment, LogLevel, Settings
 
 app = typer.Typer(add_completion=False)
@@ -19,7 +19,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations (Ale
 token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
-app.command("emulator")(emulator_command)
+app.add_typer(emulator_app, name="emulator")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -141,7 +141,7 @@ def serve(
     """Run the API server (migrating the database first)."""
     import uvicorn
 
-    from service.accounts.local import LocalEmulator, local_access_key
+    from service.accounts.local import LocalEmulator, access_key_path, local_access_key
     from service.app import create_app
     from service.kit.logging import configure_logging
     from service.kit.migrations import upgrade
@@ -189,8 +189,18 @@ def serve(
         sandbox = fc.app.emu.runtime.sandbox_status()
         summary = str(sandbox["mode"]) if sandbox["enabled"] else f"{sandbox['mode']}: "
         summary += "" if sandbox["enabled"] else str(sandbox["detail"])
+        # Every start, since the key file outlives the first one; the secret stays in the
+        # file: this output ends up in logs.
+        credentials = "fcplane emulator credentials"
+        if settings.data_dir != Path("fcplane-data"):
+            credentials += f" --data-dir {settings.data_dir}"
+        if fc.port != 9000:
+            credentials += f" --emulator-port {fc.port}"
         typer.echo(
-            f"fcplane: FC emulator listening on {fc.url} (account `local`, sandbox {summary})",
+            f"fcplane: FC emulator listening on {fc.url} (account `local`, sandbox {summary})\n"
+            f"    official SDK: endpoint {fc.endpoint}, protocol http, access key id {key_id},\n"
+            f"    secret in {access_key_path(emulator_dir).resolve()}\n"
+            f"    (`{credentials}` prints the SDK Config)",
             err=True,
         )
         run(LocalEmulator(fc.url, key_id, key_secret, sandbox=summary))
@@ -214,10 +224,18 @@ def worker(
     burst: Annotated[
         bool, typer.Option("--burst", help="Exit once the queue is empty (for tests and cron).")
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Run no worker: exit 0 if this host's worker recorded its health in Redis "
+            "within the last few seconds, else 1 (a container health check).",
+        ),
+    ] = False,
 ) -> None:
     """Run a job worker (arq on Redis)."""
     from service.kit.logging import configure_logging
-    from service.worker import create_worker
+    from service.worker import check_health, create_worker
 
     settings = _settings(
         redis_url=redis_url,
@@ -235,6 +253,12 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
+    if check:
+        healthy, detail = asyncio.run(check_health(settings))
+        typer.echo(
+            f"fcplane: worker {'healthy' if healthy else 'unhealthy'}: {detail}", err=not healthy
+        )
+        raise typer.Exit(0 if healthy else 1)
     create_worker(settings, burst=burst).run()
 
 

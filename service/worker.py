@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any, cast
 
 from arq import cron
 from arq.connections import RedisSettings
+from arq.constants import health_check_key_suffix
 from arq.worker import Worker, func
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from service.auth.tasks import purge_stale_tokens
 from service.cloud.gateway import FcGateway
@@ -20,6 +24,9 @@ from service.webhooks.tasks import JOB_BUDGET_SECONDS, dispatch_webhooks, purge_
 # A job's length is the kind's business (a stress test runs as long as asked);
 # its lease and heartbeat, not arq's timeout, tell a live attempt from a dead one.
 JOB_TIMEOUT_SECONDS = 7 * 86400
+# arq rewrites its health-check key this often, with a lifetime one second
+# longer: the key exists only while the worker's main loop keeps turning.
+HEALTH_CHECK_SECONDS = 10
 # arq types ctx as a plain dict; our jobs take the WorkerContext TypedDict that
 # startup() fills, hence the casts at this one registration point.
 FUNCTIONS: list[Any] = [
@@ -73,6 +80,35 @@ def _job_sweeps(settings: Settings) -> list[Any]:
     return [cron(cast(Any, sweep_jobs), name=name, run_at_startup=True, unique=True, **when)]
 
 
+def health_check_key(queue_name: str, host: str | None = None) -> str:
+    """arq's health-check key, one per host (a container's hostname is its own).
+
+    arq's default key is one per queue: with several workers on a queue, any
+    live one would keep a dead or stuck one looking healthy.
+    """
+    return f"{queue_name}{health_check_key_suffix}:{host or socket.gethostname()}"
+
+
+async def check_health(settings: Settings) -> tuple[bool, str]:
+    """Whether this host's worker recorded its health within the last interval, and why."""
+    if not settings.redis_url:
+        return False, "FCPLANE_REDIS_URL is not set"
+    key = health_check_key(settings.redis_queue_name)
+    redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        record = await redis.get(key)
+    except (RedisError, OSError) as exc:
+        return False, f"Redis is not reachable ({type(exc).__name__}: {exc})"
+    finally:
+        await redis.aclose()
+    if record is None:
+        return False, (
+            f"no health record at {key}: no worker has run on this host within the last "
+            f"{HEALTH_CHECK_SECONDS + 1} s, or its main loop is stuck"
+        )
+    return True, record.decode(errors="replace")
+
+
 def create_worker(settings: Settings, *, burst: bool = False) -> Worker:
     if not settings.redis_url:
         raise ValueError("FCPLANE_REDIS_URL is not set: without Redis, jobs run inside the API")
@@ -102,4 +138,6 @@ def create_worker(settings: Settings, *, burst: bool = False) -> Worker:
         burst=burst,
         handle_signals=not burst,
         allow_abort_jobs=True,
+        health_check_interval=HEALTH_CHECK_SECONDS,
+        health_check_key=health_check_key(settings.redis_queue_name),
     )

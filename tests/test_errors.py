@@ -16,14 +16,56 @@ async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) 
     assert wrong.json()["code"] == "method_not_allowed"
 
 
-async def test_malformed_json_is_422_not_500(client: httpx.AsyncClient) -> None:
+async def test_malformed_json_is_422_with_line_and_column(client: httpx.AsyncClient) -> None:
     response = await client.post(
-        "/v1/accounts", content=b'{"alias": ', headers={"content-type": "application/json"}
+        "/v1/accounts",
+        content=b'{\n  "alias": "a",\n  "region": }',
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 422
-    assert response.json()["code"] == "validation_error"
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    assert problem["field"] == "body"
+    assert problem["detail"] == "body is not valid JSON: Expecting value at line 3 column 13"
+    assert [(e["field"], e["type"]) for e in problem["errors"]] == [("body", "json_invalid")]
+    cut_short = await client.post(
+        "/v1/accounts", content=b'{"alias": ', headers={"content-type": "application/json"}
+    )
+    assert cut_short.status_code == 422
+    assert cut_short.json()["detail"].endswith("at line 1 column 11")
+    not_text = await client.post(
+        "/v1/tokens", content=b'{"name": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert not_text.status_code == 422
+    assert not_text.json()["detail"].startswith("body is not valid JSON: not UTF-8")
     not_object = await client.post("/v1/tokens", json=["read"])
     assert not_object.status_code == 422
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+async def test_a_json_body_not_sent_as_json_is_415(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    request = client.build_request(
+        "POST", "/v1/tokens", content=b'{"name": "ci", "scopes": ["read"]}', headers=headers
+    )
+    assert request.headers.get("content-type") == content_type  # None: none sent
+    response = await client.send(request)
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "unsupported_media_type"
+    assert problem["expected"] == "application/json"
+    assert "Content-Type: application/json" in problem["detail"]
+    # A +json type and parameters are JSON too.
+    fine = await client.post(
+        "/v1/tokens",
+        content=b'{"name": "ci", "scopes": ["read"]}',
+        headers={"content-type": "application/merge-patch+json; charset=utf-8"},
+    )
+    assert fine.status_code == 201, fine.text
 
 
 async def test_out_of_range_path_and_query_values(client: httpx.AsyncClient) -> None:

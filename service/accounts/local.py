@@ -31,9 +31,14 @@ class LocalEmulator:
         return f"LocalEmulator(endpoint={self.endpoint!r})"
 
 
+def access_key_path(emulator_dir: Path) -> Path:
+    """Where the embedded emulator's key pair is kept (0600; it holds the secret)."""
+    return emulator_dir / _KEY_FILE
+
+
 def local_access_key(emulator_dir: Path) -> tuple[str, str]:
     """A key pair generated once per data directory, so the local account survives restarts."""
-    path = emulator_dir / _KEY_FILE
+    path = access_key_path(emulator_dir)
     if path.exists():
         data = json.loads(path.read_text())
         return str(data["access_key_id"]), str(data["access_key_secret"])

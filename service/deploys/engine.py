@@ -22,6 +22,8 @@ part-way records a failed deployment that names what FC had applied.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import math
 import time
 import uuid
@@ -49,6 +51,15 @@ from service.deploys.recorder import (
 from service.deploys.repository import DeploymentRepository
 from service.deploys.schemas import DeployRequest
 from service.drift.service import observe
+from service.functions.handler_check import (
+    HANDLER_FIELD,
+    HANDLER_MISSING,
+    ZIP_NAMES,
+    PlanWarning,
+    handler_may_change,
+    handler_warnings,
+    zip_names,
+)
 from service.functions.live import Live, LiveReader
 from service.functions.repository import FunctionRepository
 from service.functions.service import not_managed, revision_state
@@ -70,6 +81,16 @@ from service.webhooks.schemas import EventType
 
 # Longest Retry-After suggested to a deploy that arrives while another one pushes.
 MAX_RETRY_AFTER_S = 5
+
+
+class HandlerMissing(InvalidInput):
+    """The code package lacks the file the handler names: FC would take the deploy and
+    fail the first invocation."""
+
+    code, title = HANDLER_MISSING, "Handler not in the code package"
+
+    def __init__(self, warning: PlanWarning) -> None:
+        super().__init__(f"{HANDLER_FIELD}: {warning.message}", field=HANDLER_FIELD)
 
 
 class DeployConflict(Conflict):
@@ -101,6 +122,8 @@ class Loaded:
     base: dict[str, Any]
     local: dict[str, Any]
     code_sha256: str | None
+    # The deploy changes the code or the handler's fields: check the one against the other.
+    check_handler: bool
     # Another deployment holding the function: its id and the state it pushes.
     deploying: tuple[str, dict[str, Any] | None] | None
     retry_after: int | None
@@ -156,6 +179,7 @@ class DeployEngine:
                     )
                 base, base_sha = revision_state(revision), revision.code_sha256
             _check_region(request, function)
+            code_changed = False
             if local_override is not None:
                 local = revision_state(local_override)
                 code_sha = local_override.code_sha256
@@ -171,6 +195,7 @@ class DeployEngine:
                     )
                 local = state_of(request.config.wire(), package.checksum)
                 code_sha = package.sha256
+                code_changed = code_sha != base_sha
             deploying = await _holder(DeploymentRepository(session), function)
         return Loaded(
             function=function,
@@ -179,6 +204,8 @@ class DeployEngine:
             base=base,
             local=local,
             code_sha256=code_sha,
+            # A rollback returns to a revision as it was deployed: nothing to check.
+            check_handler=local_override is None and handler_may_change(base, local, code_changed),
             deploying=deploying,
             retry_after=_retry_after(function),
         )
@@ -209,7 +236,24 @@ class DeployEngine:
             interrupted_deployment=function.interrupted_deployment,
             deploying=loaded.deploying,
         )
+        warnings = await self._handler_warnings(loaded)
+        if warnings:
+            plan = dataclasses.replace(plan, warnings=warnings)
         return Prepared(loaded, remote, plan)
+
+    async def _handler_warnings(self, loaded: Loaded) -> list[PlanWarning]:
+        sha = loaded.code_sha256
+        if not loaded.check_handler or sha is None:
+            return []
+        names = ZIP_NAMES.get(sha)
+        if names is None:
+            async with self.db.read() as session:
+                data = await FunctionRepository(session).package_data(sha)
+            if data is None:
+                return []
+            names = await asyncio.to_thread(zip_names, data)
+            ZIP_NAMES.put(sha, names)
+        return handler_warnings(loaded.local, names)
 
     async def record_observation(self, prepared: Prepared) -> None:
         """A plan that saw drift (or its end, or a dead deploy) records it, as a check would."""
@@ -233,9 +277,16 @@ class DeployEngine:
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
         kind: DeploymentKind = DeploymentKind.DEPLOY,
+        allow_missing_handler: bool = False,
     ) -> tuple[Deployment, Revision]:
+        """``allow_missing_handler``: push even when the plan warns the code package lacks
+        the handler's file (code built elsewhere); otherwise that is a 422."""
         plan = prepared.plan
         outcome = decide(plan, strategy, prepared.loaded.local, prepared.live)
+        if outcome.action == "push" and not allow_missing_handler:
+            for warning in plan.warnings:
+                if warning.code == HANDLER_MISSING:
+                    raise HandlerMissing(warning)
         deployment = Deployment(
             id=str(uuid.uuid4()),
             function_id=prepared.function.id,

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from service.functions import diff
 from service.functions.diff import Change, Conflict
+from service.functions.handler_check import PlanWarning
 from service.kit.errors import DRIFT_CONFLICT, REVISION_CONFLICT
 from service.models.deployment import Strategy
 from service.models.function import FunctionRef, claim_holder
@@ -32,6 +33,8 @@ class Plan:
     interrupted_deployment: str | None = None
     # Another deployment holds the function (is pushing); its target is the remote.
     deploying: str | None = None
+    # What the deploy would break though FC accepts it (a handler not in the code).
+    warnings: list[PlanWarning] = field(default_factory=list)
 
     @property
     def behind_head(self) -> bool:
@@ -61,6 +64,7 @@ class Plan:
             "local_patch": [c.as_patch() for c in self.local],
             "remote_patch": [c.as_patch() for c in self.remote],
             "text": diff.render(self.local, self.remote if self.remote else None),
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 

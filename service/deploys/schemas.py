@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -87,6 +87,12 @@ class DeployRequest(BaseModel):
     )
     strategy: Strategy = Field(Strategy.FAIL, description=STRATEGY_DESCRIPTION)
     message: str | None = Field(None, max_length=2000)
+    allow_missing_handler: bool = Field(
+        False,
+        description="Deploy even when the code package lacks the file the handler names "
+        "(the plan's `handler_missing` warning), e.g. code built elsewhere; otherwise that "
+        "is a 422 naming `config.handler`.",
+    )
 
 
 class PlanRequest(DeployRequest):
@@ -147,6 +153,17 @@ class DeploymentOut(BaseModel):
         return [rid for rid in value or [] if rid]
 
 
+class PlanWarningOut(BaseModel):
+    """Something the plan can see will fail after the deploy."""
+
+    code: Literal["handler_missing"] = Field(
+        description="`handler_missing`: the code package has no file for the handler (Python "
+        "module, Node.js file) or the custom runtime's bootstrap / relative command."
+    )
+    field: str = Field(description="The request field at fault, e.g. `config.handler`.")
+    message: str
+
+
 class PlanOut(BaseModel):
     """What a deploy would change, locally and remotely, and where the two conflict."""
 
@@ -175,6 +192,11 @@ class PlanOut(BaseModel):
     local_patch: list[PatchOperation] = Field(description="`local_changes` as RFC 6902.")
     remote_patch: list[PatchOperation] = Field(description="`remote_changes` as RFC 6902.")
     text: str = Field(description="The plan for a reader (`~ memorySize: 512 => 1024`).")
+    warnings: list[PlanWarningOut] = Field(
+        default_factory=list,
+        description="What the deploy would break though FC accepts it; a `handler_missing` "
+        "warning makes the deploy a 422 unless it sets `allow_missing_handler`.",
+    )
 
 
 class ConflictProblem(Problem):

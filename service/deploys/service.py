@@ -39,7 +39,9 @@ class IdempotencyKeyReused(InvalidInput):
 
 def request_fingerprint(ref: FunctionRef, request: DeployRequest) -> str:
     """What a retry with the same Idempotency-Key must send again."""
-    body = {"function": str(ref), "request": request.model_dump(mode="json")}
+    # The flag is left out while unset, so keys recorded before it existed still match.
+    unset = set() if request.allow_missing_handler else {"allow_missing_handler"}
+    body = {"function": str(ref), "request": request.model_dump(mode="json", exclude=unset)}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -151,6 +153,7 @@ class DeployService:
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
             kind=kind,
+            allow_missing_handler=request.allow_missing_handler,
         )
         return _presented(deployment, prepared.function, revision)
 

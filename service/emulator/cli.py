@@ -1,8 +1,11 @@
-"""`fcplane emulator` — run the local FC 3.0 emulator in the foreground."""
+"""`fcplane emulator` — run the local FC 3.0 emulator in the foreground; `fcplane emulator
+credentials` — how to reach the one `fcplane serve` embeds with the official SDK."""
 
 from __future__ import annotations
 
+import json
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +28,17 @@ _KEY_HELP = (
     f"{DEV_ACCESS_KEY_ID}:{DEV_ACCESS_KEY_SECRET}."
 )
 
+emulator_app = typer.Typer(add_completion=False)
 
+
+class Output(StrEnum):
+    python = "python"
+    json = "json"
+
+
+@emulator_app.callback(invoke_without_command=True)
 def emulator_command(
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option(help="Address to listen on. Keep loopback unless you mean to share it.")
     ] = "127.0.0.1",
@@ -68,6 +80,8 @@ def emulator_command(
     ] = False,
 ) -> None:
     """Run the local FC emulator: FC 3.0's REST API for the official SDK, running real code."""
+    if ctx.invoked_subcommand is not None:
+        return
     from service.emulator.server import serve_forever
 
     try:
@@ -84,3 +98,62 @@ def emulator_command(
         unsafe_no_sandbox=unsafe_no_sandbox,
     )
     serve_forever(host, port, settings, log_level=log_level)
+
+
+@emulator_app.command("credentials")
+def credentials_command(
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            envvar="FCPLANE_DATA_DIR",
+            show_envvar=True,
+            help="fcplane's data directory (as given to `fcplane serve`); the key pair is in "
+            "its emulator/access-key.json.",
+        ),
+    ] = Path("fcplane-data"),
+    emulator_port: Annotated[
+        int,
+        typer.Option(
+            envvar="FCPLANE_EMULATOR_PORT",
+            show_envvar=True,
+            help="Port `fcplane serve` runs the embedded emulator on.",
+        ),
+    ] = 9000,
+    output: Annotated[
+        Output,
+        typer.Option(
+            "--output",
+            "-o",
+            help="python: a Client(Config(...)) to paste; json: Config's keyword arguments.",
+        ),
+    ] = Output.python,
+) -> None:
+    """Print the official SDK's Config for the emulator `fcplane serve` runs (with its secret)."""
+    from service.accounts.local import LOCAL_REGION, access_key_path, local_access_key
+
+    emulator_dir = data_dir / "emulator"
+    if not access_key_path(emulator_dir).exists():
+        typer.echo(
+            f"fcplane: no emulator key at {access_key_path(emulator_dir)}: start `fcplane serve` "
+            "with this data directory first (the standalone `fcplane emulator` takes "
+            "--access-key, default the dev pair)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    key_id, key_secret = local_access_key(emulator_dir)
+    config = {
+        "access_key_id": key_id,
+        "access_key_secret": key_secret,
+        "region_id": LOCAL_REGION,
+        "endpoint": f"127.0.0.1:{emulator_port}",
+        "protocol": "http",
+    }
+    if output is Output.json:
+        typer.echo(json.dumps(config, indent=2))
+        return
+    arguments = "".join(f"        {key}={json.dumps(value)},\n" for key, value in config.items())
+    typer.echo(
+        "from alibabacloud_fc20230330.client import Client\n"
+        "from alibabacloud_tea_openapi.models import Config\n\n"
+        f"fc = Client(\n    Config(\n{arguments}    )\n)"
+    )

@@ -74,6 +74,10 @@ class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
 
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
 class Unauthenticated(DomainError):
     status, code, title = 401, "unauthenticated", "Authentication required"
 
@@ -128,8 +132,32 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status, exc.code, exc.title, exc.detail, headers=headers, **exc.extra)
 
 
+def malformed_json(reason: str) -> JSONResponse:
+    """The body is not JSON at all: one error for the whole body, with where it broke.
+
+    422 like every other invalid input (one status, one ``code`` for clients to handle);
+    the error's ``type`` (`json_invalid`) tells it apart from a bad field.
+    """
+    detail = f"body is not valid JSON: {reason}"
+    error = {"field": "body", "location": "body", "message": detail, "type": "json_invalid"}
+    return problem(422, "validation_error", "Invalid request", detail, field="body", errors=[error])
+
+
+def _where(document: object, position: object) -> str:
+    # FastAPI keeps the character offset only; a person wants a line and a column.
+    if not isinstance(document, str) or not isinstance(position, int):
+        return ""
+    line = document.count("\n", 0, position) + 1
+    column = position - document.rfind("\n", 0, position)
+    return f" at line {line} column {column}"
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    for err in exc.errors():
+        if err["type"] == "json_invalid":
+            reason = str((err.get("ctx") or {}).get("error") or "JSON decode error")
+            return malformed_json(reason + _where(exc.body, err["loc"][-1]))
     # Never echo the offending input: it may be a credential.
     errors = [
         {
@@ -149,17 +177,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:
-        # FastAPI's only 400 is a body it cannot decode (bad encoding, not JSON);
-        # to a client that is an invalid field like any other.
-        error = {
-            "field": "body",
-            "location": "body",
-            "type": "body_unreadable",
-            "message": "the request body could not be decoded as JSON",
-        }
-        return problem(
-            422, "validation_error", "Invalid request", "Invalid fields: body", errors=[error]
-        )
+        # FastAPI's only 400 is a JSON body it cannot decode as text at all
+        # (bad encoding); JSON that decodes but does not parse is json_invalid.
+        return malformed_json("not UTF-8, UTF-16 or UTF-32 text")
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     code = codes.get(exc.status_code, f"http_{exc.status_code}")
     title = str(exc.detail) if exc.detail else "Error"

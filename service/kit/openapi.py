@@ -28,7 +28,9 @@ _TITLES = {
     404: "Not found",
     409: "Conflict",
     413: "Payload too large",
-    422: "Invalid request: each bad field is named in `errors`",
+    415: "The body was not sent as `Content-Type: application/json`",
+    422: "Invalid request: each bad field is named in `errors`; a body that is not JSON at "
+    "all is one error of type `json_invalid` on `body`, with its line and column",
     428: "Precondition required",
     429: "Too many requests",
     502: "Function Compute failed, refused the account's credentials or could not be reached",
@@ -113,7 +115,8 @@ class Problem(BaseModel):
     detail: str
     code: str = Field(description="Stable and machine-readable, e.g. `revision_conflict`.")
     errors: list[FieldError] = Field(
-        default_factory=list, description="Validation errors, one per bad field (422 only)."
+        default_factory=list,
+        description="Validation errors, one per bad field (422 only).",
     )
 
 
@@ -213,6 +216,19 @@ def _title_nullable_branches(components: dict[str, Any]) -> None:
                     branch["title"] = title
 
 
+def _json_body_problems(operation: dict[str, Any], problem_ref: dict[str, Any]) -> None:
+    """Every operation with a JSON body may answer 415 (not sent as JSON): StrictRoute
+    does it for all of them, so it is documented here for all of them (a malformed body
+    is a 422, documented already)."""
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    if "application/json" not in content:
+        return
+    responses = operation.setdefault("responses", {})
+    responses.setdefault(
+        "415", {"description": _TITLES[415], "content": {PROBLEM_JSON: {"schema": problem_ref}}}
+    )
+
+
 def _shape(schema: dict[str, Any]) -> dict[str, Any]:
     schema["security"] = [{_BEARER: []}]
     schema.setdefault("components", {})["securitySchemes"] = {
@@ -232,6 +248,7 @@ def _shape(schema: dict[str, Any]) -> dict[str, Any]:
                     f"{operation['operationId']!r}; route names are operation ids"
                 )
             seen[operation["operationId"]] = where
+            _json_body_problems(operation, {"$ref": "#/components/schemas/Problem"})
             # The probes answer anyone; everything under /v1 needs a token.
             operation["security"] = [{_BEARER: []}] if path.startswith("/v1/") else []
             operation["responses"] = dict(sorted(operation.get("responses", {}).items()))

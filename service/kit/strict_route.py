@@ -7,7 +7,11 @@
   parsed: configs are a few levels deep, and every layer that walks a config
   (normalizing, diffing, fingerprinting, storing) recurses into it.
 
-Both checks wrap each route's handler (``route_class=StrictRoute``), which costs
+- A JSON body sent without ``Content-Type: application/json`` (or a ``+json``
+  type) is refused with 415 naming the type: FastAPI would otherwise validate
+  the raw bytes and answer "Input should be a valid dictionary".
+
+The checks wrap each route's handler (``route_class=StrictRoute``), which costs
 a set difference and, for a JSON body, two regular-expression passes per
 request; a FastAPI dependency doing the same would cost the solving of a
 whole dependency graph.
@@ -15,15 +19,18 @@ whole dependency graph.
 
 from __future__ import annotations
 
+import email.message
 import re
 from collections.abc import Callable, Coroutine
 from itertools import accumulate
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+
+from service.kit.errors import UnsupportedMediaType
 
 _Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -40,6 +47,30 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(_STEP[b[0]] for b in brackets), default=0)
 
 
+def is_json_type(content_type: str | None) -> bool:
+    """``application/json`` or ``application/<anything>+json``, parameters ignored."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def _check_json_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if is_json_type(content_type):
+        return
+    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    raise UnsupportedMediaType(
+        f"this endpoint takes a JSON body: send it with Content-Type: application/json "
+        f"(the request has {sent})",
+        expected="application/json",
+    )
+
+
 def _query_names(dependant: Dependant) -> set[str]:
     names = {param.alias for param in dependant.query_params}
     for sub in dependant.dependencies:
@@ -51,7 +82,9 @@ class StrictRoute(APIRoute):
     def get_route_handler(self) -> _Handler:
         handler = super().get_route_handler()
         declared = frozenset(_query_names(self.dependant))
-        takes_json = self.body_field is not None
+        takes_json = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
 
         async def strict(request: Request) -> Response:
             if request.scope.get("query_string"):
@@ -67,8 +100,12 @@ class StrictRoute(APIRoute):
                             for name in unknown
                         ]
                     )
-            # FastAPI keeps the body read here for its own parsing.
-            if takes_json and json_depth(await request.body()) > MAX_JSON_DEPTH:
+            # FastAPI keeps the body read here for its own parsing. An empty body is
+            # left to FastAPI: a missing required body is a 422 naming `body`.
+            body = await request.body() if takes_json else b""
+            if body:
+                _check_json_type(request)
+            if body and json_depth(body) > MAX_JSON_DEPTH:
                 message = f"nested deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
                 raise RequestValidationError(
                     [{"loc": ("body",), "msg": message, "type": "too_deep"}]

@@ -14,8 +14,8 @@ from service.jobs.contract import JobCancelled, JobContext, JobOutcome
 from service.kit.errors import InvalidInput
 from service.kit.settings import Settings
 from service.loadtest.plan import Plan, PlanPayload, encode_body
-from service.loadtest.results import summarize
-from service.loadtest.runner import locust_processes, run_locust
+from service.loadtest.results import summarize, window
+from service.loadtest.runner import STOP_TIMEOUT_S, locust_processes, run_locust
 from service.loadtest.schemas import StressParams, StressResult
 from service.loadtest.signing import SigningKey, invoke_url
 from service.reports.render import stress_report
@@ -138,6 +138,14 @@ class StressKind:
         if run.cancelled:
             raise JobCancelled(f"stress job {ctx.job_id} cancelled")
         result = {**summarize(run.merged, params.rps), "users": users, "target": params.target}
+        result |= window(
+            params.duration_s,
+            result["duration_s"],
+            users=users,
+            spawn_rate=spawn_rate,
+            per_user_rps=plan.per_user_rps,
+            stop_timeout_s=STOP_TIMEOUT_S,
+        )
         summary = stress_report(ctx.function_name, params.model_dump(mode="json"), result)
         await ctx.progress(1.0, "done")
         return JobOutcome(result=result, reports={"summary": summary, "locust": run.html})

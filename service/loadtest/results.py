@@ -51,3 +51,53 @@ def summarize(merged: dict[str, Any], target_rps: float | None) -> dict[str, Any
     if target_rps is not None:
         result["target_rps"] = target_rps
     return result
+
+
+def window(
+    requested_s: int,
+    measured_s: float,
+    *,
+    users: int,
+    spawn_rate: float,
+    per_user_rps: float | None,
+    stop_timeout_s: float,
+) -> dict[str, Any]:
+    """The requested duration and the measured window side by side, and why they differ.
+
+    ``-t`` is Locust's run time, counted from when it starts spawning users; the window
+    the figures cover runs from the first request sent to the last answer received.
+    """
+    gap = measured_s - requested_s
+    interval = 1 / per_user_rps if per_user_rps else None
+    if abs(gap) < 0.05:
+        note = f"The measured window matches the requested {requested_s} s."
+    elif gap < 0:
+        spread = (
+            f"; open-loop users start spread over one {interval:.3g} s interval and stop "
+            "waiting for their next slot when the run time ends"
+            if interval is not None
+            else ""
+        )
+        note = (
+            f"The measured window is {-gap:.3g} s shorter than the requested {requested_s} s: "
+            "the run time counts from Locust's start, before the first request is sent, and "
+            f"the window ends at the last answer{spread}."
+        )
+    else:
+        note = (
+            f"The measured window is {gap:.3g} s longer than the requested {requested_s} s: "
+            f"requests in flight when the run time ended were given up to {stop_timeout_s:g} s "
+            "to finish."
+        )
+    ramp = (users - 1) / spawn_rate
+    if ramp >= 0.5:
+        note += (
+            f" Ramp-up: {users} users were started at {spawn_rate:g}/s, so the first "
+            f"~{ramp:.3g} s ran below full load."
+        )
+    note += " No warm-up is excluded: every request counts in the figures."
+    return {
+        "requested_duration_s": requested_s,
+        "measured_window_s": round(measured_s, 3),
+        "window_note": note,
+    }

@@ -36,6 +36,8 @@ POLL_S = 0.25
 STOP_GRACE_S = 3.0  # SIGTERM first (Locust writes its reports), then SIGKILL
 # Start-up (imports, forking workers) and writing reports, beyond the run time.
 OVERHEAD_S = 60.0
+# How long requests still running when the run time ends may take to finish.
+STOP_TIMEOUT_S = 2
 
 
 class LocustFailed(Exception):
@@ -62,7 +64,7 @@ def command(
         "-f", str(workdir / "locustfile.py"),
         "--headless", "--only-summary",
         "-u", str(users), "-r", f"{spawn_rate:g}", "-t", f"{duration_s}s",
-        "--stop-timeout", "2",
+        "--stop-timeout", str(STOP_TIMEOUT_S),
         "--html", str(workdir / "report.html"),
         "--csv", str(workdir / "stats"),
         "--exit-code-on-error", "0",

@@ -114,7 +114,13 @@ class StressResult(BaseModel):
                     "failures": {"total": 2, "by_type": {"HTTP 502": 2}},
                     "achieved_rps": 49.3,
                     "target_rps": 50.0,
-                    "duration_s": 30.02,
+                    "duration_s": 29.412,
+                    "requested_duration_s": 30,
+                    "measured_window_s": 29.412,
+                    "window_note": "The measured window is 0.588 s shorter than the requested "
+                    "30 s: the run time counts from Locust's start, before the first request is "
+                    "sent, and the window ends at the last answer. No warm-up is excluded: every "
+                    "request counts in the figures.",
                     "latency_ms": {
                         "p50": 12.1,
                         "p90": 20.4,
@@ -136,7 +142,21 @@ class StressResult(BaseModel):
     failures: StressFailures
     achieved_rps: float = Field(description="Requests per second over the run.")
     target_rps: float | SkipJsonSchema[None] = absent_when_none("`rps` asked for (open loop).")
-    duration_s: float = Field(description="From the first request to the last answer.")
+    duration_s: float = Field(
+        description="Same as `measured_window_s` (kept for existing clients)."
+    )
+    # Optional only for results stored before these were measured; every new run has them.
+    requested_duration_s: int | SkipJsonSchema[None] = absent_when_none(
+        "`params.duration_s`: Locust's run time, counted from when it starts spawning users."
+    )
+    measured_window_s: float | SkipJsonSchema[None] = absent_when_none(
+        "What the figures cover: from the first request sent to the last answer received "
+        "(`achieved_rps` is requests over this window)."
+    )
+    window_note: str | SkipJsonSchema[None] = absent_when_none(
+        "Why the two differ: start-up before the first request, ramp-up while users are "
+        "spawned, requests given time to finish at the end; no warm-up is excluded."
+    )
     latency_ms: StressLatency
     timeline: list[StressSecond]
     users: int = Field(description="Simulated users (open loop: sized for the target rate).")

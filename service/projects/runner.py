@@ -373,6 +373,7 @@ class _Run:
             author=self.author,
             message=self.request.message
             or f"project {loaded.project_name} r{loaded.revision.number}",
+            allow_missing_handler=self.request.allow_missing_handler,
         )
         self._result(
             resource.name,

@@ -221,6 +221,12 @@ class ProjectDeployRequest(ProjectTargetRequest):
         default_factory=dict, description="Per resource name: overrides `strategy`."
     )
     message: str | None = Field(None, max_length=2000)
+    allow_missing_handler: bool = Field(
+        False,
+        description="Deploy functions whose code package lacks the file the handler names "
+        "(code built elsewhere); otherwise such a resource fails with `handler_missing` "
+        "(status 422) and the resources deployed after it are skipped.",
+    )
 
 
 class ResourcePlanOut(BaseModel):

@@ -34,6 +34,9 @@ async def test_stress_job_stores_result_and_both_reports(
     assert result["requests"] >= 2, result  # each of the 2 users sent at least once
     assert result["failures"] == {"total": 0, "by_type": {}}
     assert sum(point["rps"] for point in result["timeline"]) == result["requests"]
+    assert result["requested_duration_s"] == 2
+    assert result["measured_window_s"] == result["duration_s"]
+    assert "No warm-up is excluded" in result["window_note"]
     links = {link["name"]: link["url"] for link in job["reports"]}
     assert links == {
         "summary": f"{client.base_url}/v1/jobs/{job['id']}/report",
@@ -43,6 +46,8 @@ async def test_stress_job_stores_result_and_both_reports(
         report = await client.get(url)
         assert report.status_code == 200
         assert report.headers["content-type"].startswith("text/html")
+    summary = (await client.get(links["summary"])).text
+    assert "requested 2 s · measured window" in summary
 
 
 async def test_stress_params_are_validated_by_the_kind(

@@ -142,7 +142,11 @@ async def test_fc3_file_deploys_or_is_refused_naming_the_prop(
         planned = await client.post("/v1/projects/corpus/plan", json=target)
         if planned.status_code == 200:
             assert expected == DEPLOYS, (name, planned.json())
-            deployed = await client.post("/v1/projects/corpus/deployments", json=target)
+            # One Python zip stands in for every runtime's code (nodejs20 in some files):
+            # the props are under test here, not the code, so the handler check is waived.
+            deployed = await client.post(
+                "/v1/projects/corpus/deployments", json={**target, "allow_missing_handler": True}
+            )
             assert deployed.status_code == 201, deployed.text
             result = deployed.json()
             assert result["status"] == "succeeded", (name, result["results"])

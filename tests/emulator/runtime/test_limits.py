@@ -68,6 +68,9 @@ async def test_runaway_allocation_is_stopped_as_out_of_memory(
             """
         },
         memory_mb=128,
+        # On a loaded machine the allocation loop is slow to reach the limit; the
+        # function's timeout must not be what stops it first.
+        timeout_s=120,
     )
     result = await runtime.invoke(spec, InvokeRequest("oom-1", b"big"))
     assert result.error_type == "UnhandledInvocationError"
