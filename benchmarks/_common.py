@@ -21,6 +21,7 @@ import time
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +274,35 @@ async def create_function(
     )
     first.raise_for_status()
     return int(first.json()["to_revision"])
+
+
+@dataclass(frozen=True)
+class Stack:
+    """fcplane's API and the FC emulator, each in its own process, on a fresh database."""
+
+    emulator: str  # base URL
+    api: str  # base URL
+    token: str  # admin token
+    tmp: Path  # the workspace folder
+
+
+@contextmanager
+def fcplane_stack(database: str, **settings: str) -> Iterator[Stack]:
+    """The emulator and fcplane (uvicorn, migrated ``database``) up and healthy; both
+    stopped and the workspace removed when the block ends. ``settings``: more
+    ``FCPLANE_...`` variables (drift scans are off unless given)."""
+    emu_port, api_port = free_port(), free_port()
+    token = "fcp_" + secrets.token_urlsafe(32)
+    settings.setdefault("FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS", "0")
+    with workspace(database, "fcplane-bench-") as (tmp, url):
+        env = fcplane_env(url, tmp / "api", token, **settings)
+        procs = [emulator_process(emu_port, tmp / "emu", env=env)]
+        try:
+            migrate(url)
+            procs.append(uvicorn_process(*API_APP, port=api_port, env=env))
+            emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
+            wait_http(f"{emu}/_emulator/health", procs[0])
+            wait_http(f"{api}/healthz", procs[1])
+            yield Stack(emu, api, token, tmp)
+        finally:
+            stop(*procs)

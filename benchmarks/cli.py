@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import statistics
 import subprocess
 import sys
@@ -34,16 +33,8 @@ from typing import Any
 
 import httpx
 from _common import (
-    API_APP,
     add_account,
-    emulator_process,
-    fcplane_env,
-    free_port,
-    migrate,
-    stop,
-    uvicorn_process,
-    wait_http,
-    workspace,
+    fcplane_stack,
 )
 
 from service.client.packaging import zip_directory
@@ -187,20 +178,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="sqlite")
     args = parser.parse_args()
-    emu_port, api_port = free_port(), free_port()
-    token = "fcp_" + secrets.token_urlsafe(32)
-    with workspace(args.database, "fcplane-bench-") as (tmp, url):
-        env = fcplane_env(url, tmp / "api", token, FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS="0")
-        procs = [emulator_process(emu_port, tmp / "emu", env=env)]
-        try:
-            migrate(url)
-            procs.append(uvicorn_process(*API_APP, port=api_port, env=env))
-            emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
-            wait_http(f"{emu}/_emulator/health", procs[0])
-            wait_http(f"{api}/healthz", procs[1])
-            bench(args, emu, api, token, tmp)
-        finally:
-            stop(*procs)
+    with fcplane_stack(args.database) as stack:
+        bench(args, stack.emulator, stack.api, stack.token, stack.tmp)
 
 
 if __name__ == "__main__":

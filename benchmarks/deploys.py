@@ -45,7 +45,6 @@ import asyncio
 import base64
 import os
 import re
-import secrets
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -57,7 +56,6 @@ from typing import Any
 import httpx
 import uvloop
 from _common import (
-    API_APP,
     CONFIG,
     FUNCTIONS,
     Receive,
@@ -66,19 +64,12 @@ from _common import (
     add_account,
     code_zip,
     create_function,
-    emulator_process,
     fc_client,
-    fcplane_env,
-    free_port,
-    migrate,
+    fcplane_stack,
     percentile,
     read_body,
     serving,
-    stop,
     upload_code,
-    uvicorn_process,
-    wait_http,
-    workspace,
 )
 from alibabacloud_fc20230330 import models as fc
 from alibabacloud_fc20230330.client import Client
@@ -129,29 +120,13 @@ async def medians(
 
 
 def run(args: argparse.Namespace, database: str, part: str) -> None:
-    emu_port, api_port = free_port(), free_port()
-    token = "fcp_" + secrets.token_urlsafe(32)
-    with workspace(database, "fcplane-bench-") as (tmp, url):
-        env = fcplane_env(
-            url,
-            tmp / "api",
-            token,
-            FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS="0",
-            FCPLANE_DRIFT_SCAN_CONCURRENCY=str(args.scan_concurrency),
-        )
-        procs = [emulator_process(emu_port, tmp / "emu", env=env)]
-        try:
-            migrate(url)
-            procs.append(uvicorn_process(*API_APP, port=api_port, env=env))
-            emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
-            wait_http(f"{emu}/_emulator/health", procs[0])
-            wait_http(f"{api}/healthz", procs[1])
-            bench = bench_classic if part == "classic" else bench_resource
-            loop = uvloop.new_event_loop if args.loop == "uvloop" else asyncio.new_event_loop
-            with asyncio.Runner(loop_factory=loop) as runner:
-                runner.run(bench(args, emu, api, token, database))
-        finally:
-            stop(*procs)
+    with fcplane_stack(
+        database, FCPLANE_DRIFT_SCAN_CONCURRENCY=str(args.scan_concurrency)
+    ) as stack:
+        bench = bench_classic if part == "classic" else bench_resource
+        loop = uvloop.new_event_loop if args.loop == "uvloop" else asyncio.new_event_loop
+        with asyncio.Runner(loop_factory=loop) as runner:
+            runner.run(bench(args, stack.emulator, stack.api, stack.token, database))
 
 
 def api_client(api_url: str, token: str) -> httpx.AsyncClient:

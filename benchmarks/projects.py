@@ -34,20 +34,12 @@ from collections.abc import Callable
 import httpx
 from _common import (
     AK,
-    API_APP,
     SK,
     add_account,
     code_zip,
-    emulator_process,
     fc_client,
-    fcplane_env,
-    free_port,
-    migrate,
-    stop,
+    fcplane_stack,
     upload_code,
-    uvicorn_process,
-    wait_http,
-    workspace,
 )
 from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fc20230330.client import Client
@@ -211,20 +203,8 @@ def main() -> None:
     parser.add_argument("--fc-latency-ms", type=int, default=0)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     args = parser.parse_args()
-    emu_port, api_port = free_port(), free_port()
-    token = "fcp_" + secrets.token_urlsafe(32)
-    with workspace(args.database, "fcplane-bench-") as (tmp, url):
-        env = fcplane_env(url, tmp / "api", token, FCPLANE_DRIFT_SCAN_INTERVAL_SECONDS="0")
-        procs = [emulator_process(emu_port, tmp / "emu", env=env)]
-        try:
-            migrate(url)
-            procs.append(uvicorn_process(*API_APP, port=api_port, env=env))
-            emu, api = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{api_port}"
-            wait_http(f"{emu}/_emulator/health", procs[0])
-            wait_http(f"{api}/healthz", procs[1])
-            asyncio.run(bench(args, emu, api, token))
-        finally:
-            stop(*procs)
+    with fcplane_stack(args.database) as stack:
+        asyncio.run(bench(args, stack.emulator, stack.api, stack.token))
 
 
 if __name__ == "__main__":
