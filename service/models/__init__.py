@@ -6,7 +6,8 @@ from service.models.code_package import CodePackage
 from service.models.deployment import Deployment
 from service.models.drift import DriftEvent
 from service.models.function import Function
-from service.models.job import Job, JobReport
+from service.models.invocation import InvocationRecord
+from service.models.job import Job, JobArtifact, JobReport
 from service.models.plan import SavedPlan
 from service.models.project import (
     Project,
@@ -36,7 +37,9 @@ __all__ = [
     "DriftEvent",
     "Function",
     "FunctionVersion",
+    "InvocationRecord",
     "Job",
+    "JobArtifact",
     "JobReport",
     "Project",
     "ProjectDeployment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.account import Account
@@ -40,6 +40,10 @@ class Job(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     progress_note: Mapped[str | None] = mapped_column(String(300))
+    # The latest live figures of a running job (a stress job's requests, req/s,
+    # p50/p99 of the last interval; an eval's step and partial results), written
+    # with progress; kept after the job ends as its last snapshot.
+    live: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     # Attempts started so far (a claim counts one); bounded by FCPLANE_JOB_MAX_ATTEMPTS.
@@ -54,12 +58,17 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(100))
+    # The X-Request-ID of the request that submitted the job: its worker logs carry it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     # Loaded by the queries that present a job, never lazily.
     account: Mapped[Account] = relationship(lazy="raise")
     function: Mapped[Function | None] = relationship(lazy="raise")
     reports: Mapped[list[JobReport]] = relationship(
         lazy="raise", order_by="JobReport.name", viewonly=True
+    )
+    artifacts: Mapped[list[JobArtifact]] = relationship(
+        lazy="raise", order_by="JobArtifact.name", viewonly=True
     )
 
     @property
@@ -75,4 +84,18 @@ class JobReport(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobArtifact(Base):
+    """A downloadable file a job leaves behind (Locust's CSVs, fcplane's timeline as
+    JSON), stored in the database like reports so that any replica can serve it."""
+
+    __tablename__ = "job_artifacts"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    # A file name: "stats.csv", "timeline.json"...
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -85,6 +85,9 @@ class WebhookEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(100))
     resource: Mapped[str | None] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The X-Request-ID of the API request that caused the event (None for scans,
+    # jobs' own events...), so a delivery's log lines lead back to the request.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
