@@ -38,6 +38,23 @@ class FcAccess:
     def protocol(self) -> str:
         return urlsplit(self.endpoint).scheme
 
+    @property
+    def is_alibaba_cloud(self) -> bool:
+        """FC's own endpoint ({account}.{region}.fc.aliyuncs.com), not an emulator."""
+        return self.host.split(":")[0].endswith(".aliyuncs.com")
+
+    def service_endpoint(self, product: str) -> str:
+        """host[:port] of another Alibaba Cloud service for this account's region:
+        ``log`` (SLS) or ``metrics`` (CloudMonitor). An emulator (any endpoint that is
+        not Alibaba Cloud's) serves those APIs on its own port, so it answers itself."""
+        if not self.is_alibaba_cloud:
+            return self.host
+        if product == "log":
+            return f"{self.region}.log.aliyuncs.com"
+        if product == "metrics":
+            return f"metrics.{self.region}.aliyuncs.com"
+        raise ValueError(f"unknown product {product!r}")
+
     def cache_key(self) -> tuple[str, ...]:
         """Identifies a client; changes whenever any part of the access changes."""
         creds = self.credentials
