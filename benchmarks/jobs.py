@@ -56,7 +56,9 @@ class Plain(FastHttpUser):
 
 
 class Control:
-    async def progress(self, fraction: float, note: str) -> None:
+    async def progress(
+        self, fraction: float, note: str, live: dict[str, Any] | None = None
+    ) -> None:
         return None
 
     async def check_cancelled(self) -> None:

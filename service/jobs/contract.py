@@ -19,6 +19,15 @@ from service.kit.db import Database
 from service.kit.settings import Settings
 
 
+class Progress(Protocol):
+    async def __call__(
+        self, fraction: float, note: str, live: dict[str, Any] | None = None
+    ) -> None:
+        """Persist progress (0..1 and a short note) and, when given, the live figures of
+        the run (`live` of GET /v1/jobs/{id}: a stress job's requests and req/s, an
+        eval's step and partial results); cheap to call often."""
+
+
 class JobCancelled(Exception):
     """Raised by JobContext.check_cancelled(); kinds let it propagate after cleaning up."""
 
@@ -32,8 +41,7 @@ class JobContext:
     access: FcAccess  # credentials + endpoint of the job's (the function's) account
     gateway: FcGateway
     settings: Settings
-    # progress(fraction 0..1, note) persists progress; cheap to call often.
-    progress: Callable[[float, str], Awaitable[None]]
+    progress: Progress
     # Raises JobCancelled once a cancel was requested; call between steps.
     check_cancelled: Callable[[], Awaitable[None]]
     # Is a cancel requested? (for loops that must stop a child process first)

@@ -73,23 +73,25 @@ class _Attempt:
         self.job_id = job_id
         self.owner = owner
         self.cancel_seen = False
-        self._pending: tuple[float, str] | None = None
+        self._pending: tuple[float, str, dict[str, Any] | None] | None = None
         self._progress_written = 0.0
         self._cancel_read = 0.0
 
-    async def progress(self, fraction: float, note: str) -> None:
-        self._pending = (min(max(float(fraction), 0.0), 1.0), str(note))
+    async def progress(
+        self, fraction: float, note: str, live: dict[str, Any] | None = None
+    ) -> None:
+        self._pending = (min(max(float(fraction), 0.0), 1.0), str(note), live)
         if time.monotonic() - self._progress_written >= PROGRESS_WRITE_SECONDS:
             await self._write_progress()
 
     async def _write_progress(self) -> None:
         if self._pending is None:
             return
-        fraction, note = self._pending
+        fraction, note, live = self._pending
         self._pending = None
         self._progress_written = time.monotonic()
         async with self.deps.db.write() as session:
-            await JobRepository(session).set_progress(self.job_id, self.owner, fraction, note)
+            await JobRepository(session).set_progress(self.job_id, self.owner, fraction, note, live)
 
     async def cancel_requested(self) -> bool:
         if not self.cancel_seen and time.monotonic() - self._cancel_read >= CANCEL_READ_SECONDS:
@@ -124,8 +126,8 @@ class _Attempt:
         async with self.deps.db.write() as session:
             repo = JobRepository(session)
             if self._pending is not None:
-                fraction, note = self._pending
-                await repo.set_progress(self.job_id, self.owner, fraction, note)
+                fraction, note, live = self._pending
+                await repo.set_progress(self.job_id, self.owner, fraction, note, live)
             if not await repo.finish(
                 self.job_id, self.owner, status, utcnow(), result=result, error=error
             ):

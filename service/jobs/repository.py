@@ -130,13 +130,19 @@ class JobRepository(Repository[Job]):
         )
         return requested is not None
 
-    async def set_progress(self, job_id: str, owner: str, progress: float, note: str) -> None:
-        await self._transition(
-            job_id,
-            [Job.status == RUNNING, Job.lease_owner == owner],
-            progress=progress,
-            progress_note=note[:300],
-        )
+    async def set_progress(
+        self,
+        job_id: str,
+        owner: str,
+        progress: float,
+        note: str,
+        live: dict[str, Any] | None = None,
+    ) -> None:
+        """``live`` None keeps the figures written last (a note-only update)."""
+        values: dict[str, Any] = {"progress": progress, "progress_note": note[:300]}
+        if live is not None:
+            values["live"] = live
+        await self._transition(job_id, [Job.status == RUNNING, Job.lease_owner == owner], **values)
 
     async def finish(
         self,

@@ -75,9 +75,14 @@ class Control:
     cancel_after_progress: float | None = None
     cancelled: bool = False
     notes: list[tuple[float, str]] = field(default_factory=list)
+    lives: list[dict[str, Any]] = field(default_factory=list)
 
-    async def progress(self, fraction: float, note: str) -> None:
+    async def progress(
+        self, fraction: float, note: str, live: dict[str, Any] | None = None
+    ) -> None:
         self.notes.append((fraction, note))
+        if live is not None:
+            self.lives.append(live)
         if self.cancel_after_progress is not None and fraction >= self.cancel_after_progress:
             self.cancelled = True
 
