@@ -59,12 +59,24 @@ class JobContext:
         return self.function
 
 
+@dataclass(frozen=True)
+class Artifact:
+    """A file a job keeps for download (GET /v1/jobs/{id}/artifacts/{name}): Locust's CSVs,
+    the per-second timeline as JSON/CSV, an eval's samples."""
+
+    media_type: str  # e.g. "text/csv", "application/json"
+    content: bytes
+
+
 @dataclass
 class JobOutcome:
     result: dict[str, Any]  # the `result` JSON of GET /v1/jobs/{id}
     # Stored HTML reports by name: "summary" (GET /v1/jobs/{id}/report) and, for
     # stress, "locust" (GET /v1/jobs/{id}/report/locust).
     reports: dict[str, str] = field(default_factory=dict)
+    # Downloadable files by name ("stats.csv", "timeline.json"...), stored with the
+    # result when the job finishes. Names are file names: [A-Za-z0-9._-], <= 100 chars.
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
 
 
 def needs_function(kind: JobKind) -> bool:

@@ -2,6 +2,7 @@
 
 from service.models.account import Account
 from service.models.base import Base
+from service.models.chat import ChatApproval, ChatEvent, ChatIntegration, ChatReceipt, ChatUser
 from service.models.code_package import CodePackage
 from service.models.deployment import Deployment
 from service.models.drift import DriftEvent
@@ -32,6 +33,11 @@ __all__ = [
     "AliasRevision",
     "ApiToken",
     "Base",
+    "ChatApproval",
+    "ChatEvent",
+    "ChatIntegration",
+    "ChatReceipt",
+    "ChatUser",
     "CodePackage",
     "Deployment",
     "DriftEvent",

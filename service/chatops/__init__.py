@@ -1,0 +1,1 @@
+"""Chat-ops: commands, approvals and their audit trail from Slack, DingTalk and Feishu."""
