@@ -20,12 +20,18 @@ from service.accounts.router import router as accounts_router
 from service.auth.cache import TokenCache
 from service.auth.router import router as tokens_router
 from service.auth.service import TokenService
+from service.chatops import delivery as chat_delivery
+from service.chatops.admin_router import router as chat_integrations_router
+from service.chatops.approval_page import router as chat_approval_page_router
+from service.chatops.audit_router import router as chat_events_router
+from service.chatops.router import router as chat_router
 from service.cloud.gateway import FcGateway
 from service.deploys.router import router as deploys_router
 from service.drift.router import router as drift_router
 from service.drift.tasks import run_scheduled_scans
 from service.functions.router import router as functions_router
 from service.health.router import router as health_router
+from service.invocations.router import router as invocations_router
 from service.jobs.execution import JobDeps
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import in_process_jobs
@@ -37,11 +43,14 @@ from service.kit.errors import install_error_handlers
 from service.kit.migrations import current_revisions, heads
 from service.kit.openapi import install_openapi, operation_id
 from service.kit.settings import Settings
+from service.logs.router import router as logs_router
+from service.monitoring.router import router as monitoring_router
 from service.packages.router import router as packages_router
 from service.projects.router import router as projects_router
 from service.projects.sync_router import router as sync_router
 from service.releases.router import router as releases_router
 from service.state import AppState
+from service.telemetry.middleware import bind_app_metrics, install_telemetry
 from service.webhooks.catalog import document_events
 from service.webhooks.router import router as webhooks_router
 from service.webhooks.tasks import background_dispatcher
@@ -125,6 +134,9 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
             emulator_sandbox=emulator.sandbox if emulator is not None else None,
         )
         app.state.fcplane = state
+        # Before any background task starts: they inherit it (deploys, FC calls and
+        # webhook attempts they make count in this app's /metrics).
+        bind_app_metrics(app)
         background = AsyncExitStack()
         try:
             try:
@@ -154,6 +166,7 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
                 app.state.job_queue = await background.enter_async_context(in_process_jobs(jobs))
             yield
         finally:
+            await chat_delivery.drain(timeout=5.0)
             await background.aclose()
             if redis is not None:
                 await redis.aclose()
@@ -172,17 +185,23 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     )
     install_error_handlers(app)
     install_openapi(app)
-    # Outermost, so that no byte of an oversized body is read by anything else.
+    # Before anything that reads the body, so that no byte of an oversized body is
+    # read by anything else.
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,
         by_prefix={"/v1/code-packages/": settings.code_package_max_bytes},
     )
+    # Around the body limit: request ids and request metrics (and GET /metrics).
+    install_telemetry(app, settings)
     app.include_router(health_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)
     app.include_router(webhooks_router)
     app.include_router(functions_router)
+    app.include_router(invocations_router)
+    app.include_router(monitoring_router)
+    app.include_router(logs_router)
     app.include_router(packages_router)
     app.include_router(deploys_router)
     app.include_router(releases_router)
@@ -190,5 +209,9 @@ def create_app(settings: Settings | None = None, emulator: LocalEmulator | None 
     app.include_router(sync_router)
     app.include_router(projects_router)
     app.include_router(jobs_router)
+    app.include_router(chat_integrations_router)
+    app.include_router(chat_router)
+    app.include_router(chat_approval_page_router)
+    app.include_router(chat_events_router)
     document_events(app)
     return app

@@ -73,6 +73,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "fun2s": (CLIENT_MODULE, "Convert a Funcraft template.yml into an fc3 s.yaml.", CLIENT),
     "jobs": (CLIENT_MODULE, "Stress tests and evaluations: run, follow, fetch reports.", CLIENT),
+    "invoke": (
+        CLIENT_MODULE,
+        "Invoke a function once through fcplane (needs a deploy token; recorded for audit).",
+        CLIENT,
+    ),
+    "logs": (
+        CLIENT_MODULE,
+        "Print a function's log lines, read from its logConfig's SLS logstore.",
+        CLIENT,
+    ),
+    "metrics": (
+        CLIENT_MODULE,
+        "A function's invocations, errors, throttles, durations and instances, by period.",
+        CLIENT,
+    ),
 }
 
 

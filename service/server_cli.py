@@ -156,7 +156,7 @@ def serve(
         environment=environment,
         log_level=log_level,
     )
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not skip_migrations:
         upgrade(settings.resolved_database_url)
@@ -168,6 +168,9 @@ def serve(
             port=settings.port,
             log_level=settings.log_level.value,
             log_config=None,
+            # Streams (log follow, job events) would otherwise hold a graceful
+            # shutdown open until their clients leave.
+            timeout_graceful_shutdown=10,
         )
 
     if not emulator:
@@ -245,7 +248,7 @@ def worker(
         environment=environment,
         log_level=log_level,
     )
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         typer.echo(
             "fcplane: the worker needs FCPLANE_REDIS_URL (without Redis, `fcplane serve` "

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
-from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException, UnretryableException
 
 from service.cloud.access import FcAccess
@@ -30,7 +30,9 @@ from service.cloud.errors import (
     FcThrottled,
     FcUnreachable,
 )
+from service.cloud.sdk_clients import SdkClients
 from service.kit.errors import DomainError
+from service.telemetry.metrics import FC_CALL_OK, observe_fc_call
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,32 +77,19 @@ class FcClient:
         read_timeout_ms: int = 60_000,
     ) -> None:
         self.retry = retry or RetryPolicy()
-        self.connect_timeout_ms = connect_timeout_ms
-        self.read_timeout_ms = read_timeout_ms
-        self._clients: dict[tuple[str, ...], Client] = {}
+        self._clients = SdkClients(
+            Client,
+            lambda access: access.host,
+            connect_timeout_ms=connect_timeout_ms,
+            read_timeout_ms=read_timeout_ms,
+        )
+
+    @property
+    def read_timeout_ms(self) -> int:
+        return self._clients.read_timeout_ms
 
     def client(self, access: FcAccess) -> Client:
-        key = access.cache_key()
-        client = self._clients.get(key)
-        if client is None:
-            # An account edited in place (rotated secret, new endpoint) gets a
-            # new client; the stale one for the same alias is dropped.
-            for old in [k for k in self._clients if k[0] == access.alias]:
-                del self._clients[old]
-            creds = access.credentials
-            client = self._clients[key] = Client(
-                Config(
-                    access_key_id=creds.access_key_id,
-                    access_key_secret=creds.access_key_secret,
-                    security_token=creds.security_token,
-                    region_id=access.region,
-                    endpoint=access.host,
-                    protocol=access.protocol,
-                    connect_timeout=self.connect_timeout_ms,
-                    read_timeout=self.read_timeout_ms,
-                )
-            )
-        return client
+        return self._clients.get(access)
 
     # -- plumbing ------------------------------------------------------------
 
@@ -155,15 +144,20 @@ class FcClient:
     ) -> T:
         client = self.client(access)
         for attempt in range(1, self.retry.attempts + 1):
+            started = time.perf_counter()  # each attempt is one observed FC call
             try:
-                return await call(client)
+                result = await call(client)
             except Exception as exc:
                 error = translate(exc, action, access)
+                observe_fc_call(action, error.code, time.perf_counter() - started)
                 if not isinstance(error, FcThrottled) or attempt == self.retry.attempts:
                     raise error from None
                 wait = self._throttle_wait(error, attempt)
                 log.info("%s on %s throttled; retrying in %.2fs", action, access.alias, wait)
                 await asyncio.sleep(wait)
+            else:
+                observe_fc_call(action, FC_CALL_OK, time.perf_counter() - started)
+                return result
         raise AssertionError("unreachable")
 
     def _throttle_wait(self, error: FcThrottled, attempt: int) -> float:

@@ -24,8 +24,8 @@ from service.cloud.client import (
     Invocation,
     RetryPolicy,
     request_id_of,
-    runtime_options,
 )
+from service.cloud.invocations import InvocationCalls
 from service.cloud.layers import LayerCalls
 from service.cloud.releases import ReleaseCalls
 from service.cloud.subresources import SubresourceCalls
@@ -37,7 +37,7 @@ TAG_RESOURCE_TYPE = "function"
 UNTAG_KEYS_PER_CALL = 50  # UntagResources: "You can specify up to 50 tag keys"
 
 
-class FcGateway(SubresourceCalls, ReleaseCalls, LayerCalls, FcClient):
+class FcGateway(SubresourceCalls, ReleaseCalls, LayerCalls, InvocationCalls, FcClient):
     # -- functions ---------------------------------------------------------
 
     async def get_function(
@@ -151,20 +151,7 @@ class FcGateway(SubresourceCalls, ReleaseCalls, LayerCalls, FcClient):
         qualifier: str | None = None,
         log_tail: bool = False,
     ) -> Invocation:
-        headers = fc.InvokeFunctionHeaders(x_fc_log_type="Tail" if log_tail else None)
-        request = fc.InvokeFunctionRequest(body=payload, qualifier=qualifier)
-        response = await self._call(
-            access,
-            "InvokeFunction",
-            lambda c: c.invoke_function_with_options_async(
-                name, request, headers, runtime_options()
-            ),
-        )
-        body = response.body
-        data = body.read() if hasattr(body, "read") else body
-        return Invocation(
-            status=int(response.status_code or 200),
-            body=data if isinstance(data, bytes) else (data or b""),
-            headers={str(k).lower(): str(v) for k, v in (response.headers or {}).items()},
-            request_id=request_id_of(response),
+        """A synchronous invocation (see ``InvocationCalls.invoke_function`` for the rest)."""
+        return await self.invoke_function(
+            access, name, payload, qualifier=qualifier, log_tail=log_tail
         )

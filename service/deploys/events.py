@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Deployment
 from service.models.function import FunctionRef
+from service.telemetry.metrics import count_deploy
 from service.webhooks.outbox import emit
 
 
@@ -18,6 +19,7 @@ async def emit_deployment(
     deployment: Deployment,
     **details: Any,
 ) -> None:
+    count_deploy(str(deployment.kind), str(deployment.status))  # every outcome passes here
     payload = {
         "deployment_id": deployment.id,
         "kind": deployment.kind,

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from service.emulator import admin, domain_routing, http_trigger, routes
+from service.emulator import admin, cms, domain_routing, http_trigger, routes, sls
 from service.emulator.catalog import PROVISION
 from service.emulator.context import Call, Emulator, new_request_id
 from service.emulator.errors import FCError, error_response
@@ -183,6 +183,12 @@ class EmulatorApp:
                     request, headers, raw_path, raw_query, body, request_id
                 )
                 return await self._trigger(incoming)
+            if sls.handles(raw_path):
+                return await sls.serve(self.emu, request.method, raw_path, raw_query, headers, body)
+            if cms.is_cms_request(request.method, raw_path, raw_query, headers):
+                return await cms.handle(
+                    self.emu, request.method, raw_query, headers, body, request_id
+                )
             code = _CODE_RE.match(raw_path)
             if code and request.method == "GET":
                 return self._code(code.group(1))

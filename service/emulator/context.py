@@ -75,11 +75,16 @@ class Emulator:
         try:
             result = await run()
         except Throttled as exc:
-            self.metrics.record_throttle(spec.name)
+            self.metrics.record_throttle(spec.name, spec.qualifier)
             raise throttled(str(exc), exc.retry_after_s) from None
         error = result.error_type is not None or result.status >= 500
         self.metrics.record(
-            spec.name, duration_ms=result.duration_ms, error=error, cold_start=result.cold_start
+            spec.name,
+            duration_ms=result.duration_ms,
+            error=error,
+            cold_start=result.cold_start,
+            qualifier=spec.qualifier,
+            instances=len(self.runtime.instances(spec.name)),
         )
         self.logs.add(
             LogEntry(

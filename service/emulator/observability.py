@@ -8,6 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.emulator.metric_series import MetricSeries
+
 _DURATION_WINDOW = 10_000
 
 
@@ -47,6 +49,8 @@ class Metrics:
     def __init__(self) -> None:
         self._by_function: dict[str, FunctionMetrics] = {}
         self._lock = threading.Lock()
+        # The same invocations per second and minute: what the CloudMonitor API serves.
+        self.series = MetricSeries()
 
     def _get(self, name: str) -> FunctionMetrics:
         found = self._by_function.get(name)
@@ -54,19 +58,32 @@ class Metrics:
             found = self._by_function[name] = FunctionMetrics()
         return found
 
-    def record(self, name: str, *, duration_ms: float, error: bool, cold_start: bool) -> None:
+    def record(
+        self,
+        name: str,
+        *,
+        duration_ms: float,
+        error: bool,
+        cold_start: bool,
+        qualifier: str = "LATEST",
+        instances: int = 0,
+    ) -> None:
         with self._lock:
             m = self._get(name)
             m.invocations += 1
             m.errors += int(error)
             m.cold_starts += int(cold_start)
             m.durations_ms.append(duration_ms)
+        self.series.record(
+            name, qualifier, now(), duration_ms=duration_ms, error=error, instances=instances
+        )
 
-    def record_throttle(self, name: str) -> None:
+    def record_throttle(self, name: str, qualifier: str = "LATEST") -> None:
         with self._lock:
             m = self._get(name)
             m.invocations += 1
             m.throttles += 1
+        self.series.record_throttle(name, qualifier, now())
 
     def snapshot(self, name: str | None = None) -> dict[str, Any]:
         with self._lock:
@@ -76,6 +93,7 @@ class Metrics:
     def clear(self) -> None:
         with self._lock:
             self._by_function.clear()
+        self.series.clear()
 
 
 @dataclass(frozen=True)

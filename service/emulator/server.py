@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -14,9 +15,12 @@ from service.emulator.runtime.contract import Runtime
 from service.emulator.settings import EmulatorSettings
 
 _START_TIMEOUT_S = 30.0
+# uvicorn's loggers are process-wide: an embedded emulator shares them with the API.
+_UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error")
 
 
 def uvicorn_config(app: EmulatorApp, *, log_level: str = "warning") -> uvicorn.Config:
+    """The config of an emulator that is its process's only server (`fcplane emulator`)."""
     return uvicorn.Config(
         app,
         lifespan="on",
@@ -25,6 +29,36 @@ def uvicorn_config(app: EmulatorApp, *, log_level: str = "warning") -> uvicorn.C
         access_log=False,
         server_header=False,
     )
+
+
+def embedded_config(app: EmulatorApp) -> uvicorn.Config:
+    """The config of an emulator sharing its process (with `fcplane serve`, with tests).
+
+    It touches no logging configuration: uvicorn's ``access_log=False``, ``log_level``
+    and default ``log_config`` all act on the process-wide ``uvicorn.*`` loggers, and
+    silenced the API's own access log. The emulator's lines are dropped by
+    :class:`QuietThread` instead, by the thread its server runs in.
+    """
+    return uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=None,
+        log_level=None,
+        ws="none",
+        access_log=True,  # per protocol; the filter decides (the API's lines stay)
+        server_header=False,
+    )
+
+
+class QuietThread(logging.Filter):
+    """Drops the uvicorn records (below WARNING) that one thread's server writes."""
+
+    def __init__(self, thread_name: str) -> None:
+        super().__init__()
+        self.thread_name = thread_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.threadName != self.thread_name
 
 
 class EmbeddedEmulator:
@@ -38,8 +72,9 @@ class EmbeddedEmulator:
         self.port = port
         self.url = f"http://{host}:{port}"
         self.endpoint = f"{host}:{port}"
-        self._server = uvicorn.Server(uvicorn_config(app))
+        self._server = uvicorn.Server(embedded_config(app))
         self._thread = threading.Thread(target=self._run, name=f"fc-emulator-{port}", daemon=True)
+        self._quiet = QuietThread(self._thread.name)
         self._error: BaseException | None = None
 
     def _run(self) -> None:
@@ -51,6 +86,8 @@ class EmbeddedEmulator:
             self._error = exc
 
     def start(self) -> EmbeddedEmulator:
+        for name in _UVICORN_LOGGERS:
+            logging.getLogger(name).addFilter(self._quiet)
         self._thread.start()
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not self._server.started:
@@ -65,6 +102,8 @@ class EmbeddedEmulator:
         if self._thread.is_alive():
             self._thread.join(timeout=_START_TIMEOUT_S)
         self._sock.close()
+        for name in _UVICORN_LOGGERS:
+            logging.getLogger(name).removeFilter(self._quiet)
 
     def __enter__(self) -> EmbeddedEmulator:
         return self

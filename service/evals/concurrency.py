@@ -22,6 +22,7 @@ import httpx
 from service.evals.copies import add_http_trigger, disposable_copy, pin_one_instance
 from service.evals.pricing import FREE_DISK_MB, PriceModel
 from service.evals.schemas import EvalConcurrencyParams
+from service.evals.stats import ORDER_METHOD_TEXT, quantile_interval
 from service.jobs.contract import JobContext
 from service.loadtest.plan import encode_body, percentile
 from service.loadtest.signing import SigningKey, invoke_url, sign
@@ -114,6 +115,7 @@ def step_figures(concurrency: int, load: StepLoad, span_s: float) -> dict[str, A
         "requests": total,
         "p50_ms": p50,
         "p99_ms": p99,
+        "p99_ci": quantile_interval(load.latencies_ms, 0.99),
         "rps": round(len(load.latencies_ms) / span_s, 2) if span_s > 0 else 0.0,
         "errors": load.errors,
         "throttles": load.throttles,
@@ -140,6 +142,7 @@ def recommend(
     cpu: float,
     memory_mb: int,
     disk_mb: int,
+    live_concurrency: int | None = None,
 ) -> dict[str, Any] | None:
     fitting = [
         s
@@ -151,15 +154,40 @@ def recommend(
     if not fitting:
         return None
     best = max(fitting, key=lambda s: s["concurrency"])
+    cost = cost_per_10k(price, cpu, memory_mb, disk_mb, best["rps"])
+    live = next((s for s in steps if s["concurrency"] == live_concurrency), None)
+    live_cost = cost_per_10k(price, cpu, memory_mb, disk_mb, live["rps"]) if live else None
     return {
         "instanceConcurrency": best["concurrency"],
-        "cost_per_10k": cost_per_10k(price, cpu, memory_mb, disk_mb, best["rps"]),
+        "cost_per_10k": cost,
+        "currency": price.currency,
         "p99_ms": best["p99_ms"],
+        "p99_ci": best.get("p99_ci"),
         "rps": best["rps"],
         "rt_threshold_ms": threshold_ms,
         "cpu": cpu,
         "memorySize": memory_mb,
+        "reason": _reason(best, threshold_ms),
+        "saving_vs_live_pct": (
+            round((1 - cost / live_cost) * 100, 1) if cost is not None and live_cost else None
+        ),
     }
+
+
+def _reason(best: dict[str, Any], threshold_ms: float) -> str:
+    ci = best.get("p99_ci")
+    said = (
+        f"instanceConcurrency {best['concurrency']} is the highest step whose p99 "
+        f"({best['p99_ms']:g} ms"
+    )
+    if ci is None:
+        return f"{said}) stays under {threshold_ms:g} ms"
+    if ci["high"] <= threshold_ms:
+        return f"{said}, 95% interval up to {ci['high']:g} ms) stays under {threshold_ms:g} ms"
+    return (
+        f"{said}) is under {threshold_ms:g} ms, but its 95% interval reaches "
+        f"{ci['high']:g} ms: the margin is within the noise, a longer step would tell"
+    )
 
 
 async def run_concurrency_eval(ctx: JobContext, params: EvalConcurrencyParams) -> dict[str, Any]:
@@ -189,7 +217,11 @@ async def run_concurrency_eval(ctx: JobContext, params: EvalConcurrencyParams) -
         async with httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
             for index, level in enumerate(levels):
                 await ctx.check_cancelled()
-                await ctx.progress(index / len(levels), f"instanceConcurrency {level}")
+                await ctx.progress(
+                    index / len(levels),
+                    f"instanceConcurrency {level}",
+                    live={"step": index, "steps": len(levels), "partial": list(steps)},
+                )
                 await ctx.gateway.update_function(
                     ctx.access, copy.name, {"instanceConcurrency": level}
                 )
@@ -203,10 +235,15 @@ async def run_concurrency_eval(ctx: JobContext, params: EvalConcurrencyParams) -
                 )
                 steps.append(step_figures(level, load, span))
         copy_name = copy.name
-    await ctx.progress(0.99, "done")
+    await ctx.progress(
+        0.99, "done", live={"step": len(levels), "steps": len(levels), "partial": list(steps)}
+    )
+    live_concurrency = live.get("instanceConcurrency")
     return {
         "steps": steps,
-        "recommendation": recommend(steps, params.rt_threshold_ms, price, cpu, memory, disk),
+        "recommendation": recommend(
+            steps, params.rt_threshold_ms, price, cpu, memory, disk, live_concurrency
+        ),
         "target": params.target,
         "duration_s": params.duration_s,
         "rt_threshold_ms": params.rt_threshold_ms,
@@ -217,5 +254,6 @@ async def run_concurrency_eval(ctx: JobContext, params: EvalConcurrencyParams) -
             "instanceConcurrency": live.get("instanceConcurrency"),
         },
         "price_model": price.as_dict(),
+        "ci_method": ORDER_METHOD_TEXT,
         "wall_s": round(time.monotonic() - started, 2),
     }

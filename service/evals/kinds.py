@@ -30,6 +30,12 @@ def _live_runtime(facts: dict[str, Any]) -> str | None:
     return None
 
 
+def _finished(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The live figures of a finished eval: every step, so the last ones written (progress
+    writes are throttled) are never those of an earlier step."""
+    return {"step": len(steps), "steps": len(steps), "partial": steps}
+
+
 class EvalSpecKind:
     name = "eval-spec"
     params_model: type[BaseModel] = EvalSpecParams
@@ -52,7 +58,7 @@ class EvalSpecKind:
         await self.validate(params, ctx.facts, ctx.settings)
         result = await run_spec_eval(ctx, params)
         report = eval_spec_report(ctx.function_name, params.model_dump(mode="json"), result)
-        await ctx.progress(1.0, "done")
+        await ctx.progress(1.0, "done", live=_finished(result["specs"]))
         return JobOutcome(result=result, reports={"summary": report})
 
 
@@ -99,7 +105,7 @@ class EvalConcurrencyKind:
         await self.validate(params, {**ctx.facts, "config": live}, ctx.settings)
         result = await run_concurrency_eval(ctx, params)
         report = eval_concurrency_report(ctx.function_name, params.model_dump(mode="json"), result)
-        await ctx.progress(1.0, "done")
+        await ctx.progress(1.0, "done", live=_finished(result["steps"]))
         return JobOutcome(result=result, reports={"summary": report})
 
 

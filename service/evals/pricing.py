@@ -35,6 +35,7 @@ class PriceModel:
     cu_per_gb_second: float
     cu_per_disk_gb_second: float
     cu_per_10k_invocations: float
+    currency: str = "USD"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PriceModel:
@@ -44,6 +45,7 @@ class PriceModel:
             cu_per_gb_second=settings.cu_per_gb_second,
             cu_per_disk_gb_second=settings.cu_per_disk_gb_second,
             cu_per_10k_invocations=settings.cu_per_10k_invocations,
+            currency=settings.price_currency,
         )
 
     def cu_per_invocation(
@@ -63,11 +65,19 @@ class PriceModel:
     ) -> float:
         return self.cu_per_invocation(cpu, memory_mb, billed_ms, disk_mb) * self.price_per_cu
 
-    def as_dict(self) -> dict[str, float]:
+    def cost_per_second(self, cpu: float, memory_mb: int, disk_mb: int = FREE_DISK_MB) -> float:
+        """What a second of running costs at this spec: of two specs that run equally long,
+        the one with the lower rate is the cheaper."""
+        per_call = self.cu_per_10k_invocations / 10_000
+        cu = self.cu_per_invocation(cpu, memory_mb, 1000.0, disk_mb) - per_call
+        return cu * self.price_per_cu
+
+    def as_dict(self) -> dict[str, float | str]:
         return {
             "price_per_cu": self.price_per_cu,
             "cu_per_vcpu_second": self.cu_per_vcpu_second,
             "cu_per_gb_second": self.cu_per_gb_second,
             "cu_per_disk_gb_second": self.cu_per_disk_gb_second,
             "cu_per_10k_invocations": self.cu_per_10k_invocations,
+            "currency": self.currency,
         }

@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from service.evals.examples import CONCURRENCY_RESULT_EXAMPLE, SPEC_RESULT_EXAMPLE
 from service.evals.pricing import spec_problem
 from service.kit.openapi import absent_when_none
 
@@ -138,22 +139,6 @@ class EvalConcurrencyParams(BaseModel):
         return sorted(set(self.concurrency))
 
 
-_SPEC_EXAMPLE: dict[str, JsonValue] = {
-    "cpu": 1.0,
-    "memorySize": 2048,
-    "invocations": 20,
-    "errors": 0,
-    "error_types": {},
-    "duration_ms": 182.4,
-    "cost_per_invocation": 4.1e-06,
-    "cu_per_invocation": 0.2052,
-    "min_ms": 170,
-    "p50_ms": 181,
-    "max_ms": 240,
-    "max_memory_mb": 61.2,
-}
-
-
 class PriceModelOut(BaseModel):
     """The FC price model the costs were computed with (see the FCPLANE_PRICE_* settings)."""
 
@@ -162,6 +147,31 @@ class PriceModelOut(BaseModel):
     cu_per_gb_second: float
     cu_per_disk_gb_second: float
     cu_per_10k_invocations: float
+    currency: str = Field("USD", description="ISO 4217 code every cost is in.")
+
+
+class Interval(BaseModel):
+    """A 95% confidence interval of a measured figure."""
+
+    level: float = Field(description="0.95.")
+    method: str = Field(
+        description="`t`: Student-t interval of the trimmed mean (Yuen's, winsorized "
+        "variance); `order-statistic`: distribution-free interval of a percentile."
+    )
+    low: float
+    high: float
+    stderr: float | SkipJsonSchema[None] = absent_when_none("`t`: the standard error.")
+    samples: int = Field(description="Samples the interval was computed from.")
+    capped: bool | SkipJsonSchema[None] = absent_when_none(
+        "`order-statistic`: too few samples for the upper end; `high` is the slowest seen."
+    )
+
+
+class CostInterval(BaseModel):
+    """The cost per invocation at each end of the duration interval."""
+
+    low: float
+    high: float
 
 
 class SpecFigures(BaseModel):
@@ -173,7 +183,14 @@ class SpecFigures(BaseModel):
     errors: int
     error_types: dict[str, int]
     duration_ms: float | None = Field(description="Trimmed mean of the billed durations.")
+    ci: Interval | SkipJsonSchema[None] = absent_when_none(
+        "95% interval of `duration_ms`; absent below two kept samples (and in results "
+        "stored before intervals were computed)."
+    )
     cost_per_invocation: float | None
+    cost_ci: CostInterval | SkipJsonSchema[None] = absent_when_none(
+        "Cost per invocation at the ends of `ci`."
+    )
     cu_per_invocation: float | SkipJsonSchema[None] = absent_when_none("CUs per invocation.")
     min_ms: int | SkipJsonSchema[None] = absent_when_none("Fastest billed duration.")
     p50_ms: int | SkipJsonSchema[None] = absent_when_none("Median billed duration.")
@@ -187,19 +204,62 @@ class SpecScore(BaseModel):
     score: float
 
 
+class EquivalentSpec(BaseModel):
+    """The strategy's own pick, set aside for a cheaper spec it cannot be told apart from."""
+
+    cpu: float
+    memorySize: int
+    duration_ms: float
+    cost_per_invocation: float
+    ci: Interval | SkipJsonSchema[None] = absent_when_none("Its 95% duration interval.")
+
+
+class Separation(BaseModel):
+    """The recommendation against its closest rival (the set-aside pick, else the runner-up)."""
+
+    cpu: float
+    memorySize: int
+    difference_ms: float = Field(description="Difference of the trimmed means.")
+    distinguishable: bool = Field(description="Whether the two 95% intervals do not overlap.")
+    equivalent: bool = Field(description="The difference is within the timer's resolution.")
+    invocations_per_spec: int | None = Field(
+        description="Invocations per spec after which the intervals would stop overlapping "
+        "in 80% of runs, if the observed difference and spread are real; null when equivalent "
+        "or without intervals."
+    )
+    note: str = Field(description="The same, in a sentence.")
+
+
 class SpecRecommendation(BaseModel):
-    """The spec the strategy picks among those that never failed."""
+    """The spec the strategy picks among those that never failed, preferring a cheaper spec
+    whose interval overlaps the pick's (see `reason` and `equivalent_to`)."""
 
     cpu: float
     memorySize: int
     strategy: Literal["cost", "speed", "balanced"]
     duration_ms: float
+    ci: Interval | SkipJsonSchema[None] = absent_when_none("95% interval of `duration_ms`.")
     cost_per_invocation: float
     cost_per_1m: float = Field(description="Cost of a million invocations.")
+    currency: str | SkipJsonSchema[None] = absent_when_none("ISO 4217 code of the costs.")
     cheapest_cost_per_invocation: float
     fastest_duration_ms: float
     relative_cost: float = Field(description="Its cost over the cheapest spec's.")
     relative_duration: float = Field(description="Its duration over the fastest spec's.")
+    meaningful: bool | SkipJsonSchema[None] = absent_when_none(
+        "False when every spec measured within the timer's resolution: no meaningful pick."
+    )
+    reason: str | SkipJsonSchema[None] = absent_when_none("Why this spec, in a sentence.")
+    equivalent_to: EquivalentSpec | SkipJsonSchema[None] = absent_when_none(
+        "The strategy's own pick, when it could not be told apart from this cheaper spec."
+    )
+    separation: Separation | SkipJsonSchema[None] = absent_when_none(
+        "How far apart this spec and its closest rival are (absent with one spec)."
+    )
+    saving_vs_live_pct: float | SkipJsonSchema[None] = absent_when_none(
+        "Cost per invocation saved against the live spec as measured, in percent (negative: "
+        "dearer); absent when the live spec was not measured."
+    )
     balanced_weight: float | SkipJsonSchema[None] = absent_when_none("`balanced` only.")
     score: float | SkipJsonSchema[None] = absent_when_none("`balanced` only: lower is better.")
     scores: list[SpecScore] | SkipJsonSchema[None] = absent_when_none(
@@ -217,39 +277,7 @@ class EvalSpecResult(BaseModel):
     """What an `eval-spec` job measured, and its recommendation."""
 
     model_config = ConfigDict(
-        serialize_by_alias=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "specs": [_SPEC_EXAMPLE],
-                    "recommendation": {
-                        "cpu": 1.0,
-                        "memorySize": 2048,
-                        "strategy": "cost",
-                        "duration_ms": 182.4,
-                        "cost_per_invocation": 4.1e-06,
-                        "cost_per_1m": 4.1,
-                        "cheapest_cost_per_invocation": 4.1e-06,
-                        "fastest_duration_ms": 182.4,
-                        "relative_cost": 1.0,
-                        "relative_duration": 1.0,
-                    },
-                    "live": {"cpu": 1.0, "memorySize": 2048, "measured": _SPEC_EXAMPLE},
-                    "copy": "hello--eval-3f2a",
-                    "trim": 0.1,
-                    "invocations": 20,
-                    "warmup": 2,
-                    "price_model": {
-                        "price_per_cu": 2e-05,
-                        "cu_per_vcpu_second": 1.0,
-                        "cu_per_gb_second": 0.15,
-                        "cu_per_disk_gb_second": 0.05,
-                        "cu_per_10k_invocations": 75.0,
-                    },
-                    "wall_s": 41.2,
-                }
-            ]
-        },
+        serialize_by_alias=True, json_schema_extra={"examples": [SPEC_RESULT_EXAMPLE]}
     )
 
     specs: list[SpecFigures]
@@ -260,6 +288,13 @@ class EvalSpecResult(BaseModel):
     invocations: int
     warmup: int
     price_model: PriceModelOut
+    ci_method: str | SkipJsonSchema[None] = absent_when_none("How the intervals were computed.")
+    timer_resolution_ms: float | SkipJsonSchema[None] = absent_when_none(
+        "The billing timer's resolution: differences at or below it mean nothing."
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="What to know before trusting the recommendation."
+    )
     wall_s: float = Field(description="How long the eval took.")
 
 
@@ -270,6 +305,7 @@ class ConcurrencyStep(BaseModel):
     requests: int
     p50_ms: float | None
     p99_ms: float | None
+    p99_ci: Interval | SkipJsonSchema[None] = absent_when_none("95% interval of `p99_ms`.")
     rps: float
     errors: int
     throttles: int
@@ -281,11 +317,20 @@ class ConcurrencyRecommendation(BaseModel):
 
     instanceConcurrency: int
     cost_per_10k: float | None = Field(description="Cost of 10,000 requests at that rate.")
+    currency: str | SkipJsonSchema[None] = absent_when_none("ISO 4217 code of the costs.")
     p99_ms: float
+    p99_ci: Interval | SkipJsonSchema[None] = absent_when_none("95% interval of `p99_ms`.")
     rps: float
     rt_threshold_ms: float
     cpu: float
     memorySize: int
+    reason: str | SkipJsonSchema[None] = absent_when_none(
+        "Why this value, and whether the threshold lies inside its p99 interval."
+    )
+    saving_vs_live_pct: float | SkipJsonSchema[None] = absent_when_none(
+        "Cost per request saved against the live instanceConcurrency as measured, in percent; "
+        "absent when that value was not a step."
+    )
 
 
 class LiveConcurrency(BaseModel):
@@ -298,47 +343,7 @@ class EvalConcurrencyResult(BaseModel):
     """What an `eval-concurrency` job measured, and its recommendation."""
 
     model_config = ConfigDict(
-        serialize_by_alias=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "steps": [
-                        {
-                            "concurrency": 10,
-                            "requests": 5210,
-                            "p50_ms": 18.2,
-                            "p99_ms": 95.0,
-                            "rps": 520.4,
-                            "errors": 0,
-                            "throttles": 0,
-                            "error_types": {},
-                        }
-                    ],
-                    "recommendation": {
-                        "instanceConcurrency": 10,
-                        "cost_per_10k": 0.0021,
-                        "p99_ms": 95.0,
-                        "rps": 520.4,
-                        "rt_threshold_ms": 200.0,
-                        "cpu": 1.0,
-                        "memorySize": 2048,
-                    },
-                    "target": "http",
-                    "duration_s": 10.0,
-                    "rt_threshold_ms": 200.0,
-                    "copy": "hello--eval-3f2a",
-                    "live": {"cpu": 1.0, "memorySize": 2048, "instanceConcurrency": 1},
-                    "price_model": {
-                        "price_per_cu": 2e-05,
-                        "cu_per_vcpu_second": 1.0,
-                        "cu_per_gb_second": 0.15,
-                        "cu_per_disk_gb_second": 0.05,
-                        "cu_per_10k_invocations": 75.0,
-                    },
-                    "wall_s": 52.0,
-                }
-            ]
-        },
+        serialize_by_alias=True, json_schema_extra={"examples": [CONCURRENCY_RESULT_EXAMPLE]}
     )
 
     steps: list[ConcurrencyStep]
@@ -351,4 +356,5 @@ class EvalConcurrencyResult(BaseModel):
     copy_: str = Field(alias="copy", description="The disposable copy the steps ran on.")
     live: LiveConcurrency
     price_model: PriceModelOut
+    ci_method: str | SkipJsonSchema[None] = absent_when_none("How the intervals were computed.")
     wall_s: float

@@ -2,9 +2,10 @@
 
 Durations are what FC bills: each invocation's ``x-fc-invocation-duration``
 rounded up to the millisecond, averaged after trimming the fastest and slowest
-``trim`` share (cold caches, a noisy neighbour). Cost per invocation comes from
-the CU price model; the recommendation applies the chosen strategy to those
-two numbers.
+``trim`` share (cold caches, a noisy neighbour), with a 95% interval on that
+trimmed mean (:mod:`service.evals.stats`). Cost per invocation comes from the
+CU price model; the recommendation (:mod:`service.evals.recommend`) applies the
+chosen strategy to those numbers and their intervals.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 from service.evals.copies import disposable_copy
 from service.evals.pricing import FREE_DISK_MB, PriceModel, default_ladder
+from service.evals.recommend import recommend
 from service.evals.schemas import EvalSpecParams
+from service.evals.stats import T_METHOD_TEXT, TIMER_RESOLUTION_MS, trimmed_interval
 from service.jobs.contract import JobContext
 from service.loadtest.plan import encode_body
 
@@ -60,58 +63,25 @@ def spec_figures(
         return {**figures, "duration_ms": None, "cost_per_invocation": None}
     duration = trimmed_mean(samples.billed_ms, trim)
     ordered = sorted(samples.billed_ms)
+    ci = trimmed_interval(samples.billed_ms, trim)
+    cost_ci = None
+    if ci is not None:
+        cost_ci = {
+            "low": price.cost_per_invocation(cpu, memory, ci["low"], disk_mb),
+            "high": price.cost_per_invocation(cpu, memory, ci["high"], disk_mb),
+        }
     return {
         **figures,
         "duration_ms": round(duration, 2),
+        "ci": ci,
         "cost_per_invocation": price.cost_per_invocation(cpu, memory, duration, disk_mb),
+        "cost_ci": cost_ci,
         "cu_per_invocation": round(price.cu_per_invocation(cpu, memory, duration, disk_mb), 6),
         "min_ms": ordered[0],
         "p50_ms": ordered[(len(ordered) - 1) // 2],
         "max_ms": ordered[-1],
         "max_memory_mb": round(max(samples.memory_mb), 2) if samples.memory_mb else None,
     }
-
-
-def recommend(
-    specs: list[dict[str, Any]], strategy: str, weight: float = 0.5
-) -> dict[str, Any] | None:
-    """Pick a spec among those that never failed; None when every spec failed."""
-    ok = [s for s in specs if s["duration_ms"] is not None and not s["errors"]]
-    if not ok:
-        return None
-    cheapest = min(s["cost_per_invocation"] for s in ok)
-    fastest = min(s["duration_ms"] for s in ok)
-
-    def score(s: dict[str, Any]) -> float:
-        cost = s["cost_per_invocation"] / cheapest if cheapest else 1.0
-        return float(weight * cost + (1 - weight) * s["duration_ms"] / fastest)
-
-    if strategy == "cost":
-        best = min(ok, key=lambda s: (s["cost_per_invocation"], s["duration_ms"]))
-    elif strategy == "speed":
-        best = min(ok, key=lambda s: (s["duration_ms"], s["cost_per_invocation"]))
-    else:
-        best = min(ok, key=lambda s: (score(s), s["cost_per_invocation"]))
-    chosen: dict[str, Any] = {
-        "cpu": best["cpu"],
-        "memorySize": best["memorySize"],
-        "strategy": strategy,
-        "duration_ms": best["duration_ms"],
-        "cost_per_invocation": best["cost_per_invocation"],
-        "cost_per_1m": best["cost_per_invocation"] * 1_000_000,
-        "cheapest_cost_per_invocation": cheapest,
-        "fastest_duration_ms": fastest,
-        "relative_cost": round(best["cost_per_invocation"] / cheapest, 4) if cheapest else 1.0,
-        "relative_duration": round(best["duration_ms"] / fastest, 4),
-    }
-    if strategy == "balanced":
-        chosen["balanced_weight"] = weight
-        chosen["score"] = round(score(best), 4)
-        chosen["scores"] = [
-            {"cpu": s["cpu"], "memorySize": s["memorySize"], "score": round(score(s), 4)}
-            for s in ok
-        ]
-    return chosen
 
 
 async def measure(
@@ -157,13 +127,17 @@ async def run_spec_eval(ctx: JobContext, params: EvalSpecParams) -> dict[str, An
         disk = int(live.get("diskSize") or FREE_DISK_MB)
         total = len(specs) * (params.warmup + params.invocations)
         done = 0
+        results: list[dict[str, Any]] = []
 
         async def step() -> None:
             nonlocal done
             done += 1
-            await ctx.progress(done / total * 0.99, f"invocation {done} of {total}")
+            await ctx.progress(
+                done / total * 0.99,
+                f"invocation {done} of {total}",
+                live={"step": len(results), "steps": len(specs), "partial": list(results)},
+            )
 
-        results = []
         for cpu, memory in specs:
             await ctx.check_cancelled()
             await ctx.gateway.update_function(
@@ -173,16 +147,48 @@ async def run_spec_eval(ctx: JobContext, params: EvalSpecParams) -> dict[str, An
                 ctx, copy.name, payload, params.warmup, params.invocations, step
             )
             results.append(spec_figures(cpu, memory, samples, params.trim, price, disk))
+        await ctx.progress(
+            0.99, "measured", live={"step": len(specs), "steps": len(specs), "partial": results}
+        )
         copy_name = copy.name
     live_figures = next((s for s in results if (s["cpu"], s["memorySize"]) == live_spec), None)
+    recommendation = recommend(
+        results,
+        params.strategy,
+        params.balanced_weight,
+        price=price,
+        disk_mb=disk,
+        trim=params.trim,
+        live=live_spec,
+    )
     return {
         "specs": results,
-        "recommendation": recommend(results, params.strategy, params.balanced_weight),
+        "recommendation": recommendation,
         "live": {"cpu": live_spec[0], "memorySize": live_spec[1], "measured": live_figures},
         "copy": copy_name,
         "trim": params.trim,
         "invocations": params.invocations,
         "warmup": params.warmup,
         "price_model": price.as_dict(),
+        "ci_method": T_METHOD_TEXT,
+        "timer_resolution_ms": TIMER_RESOLUTION_MS,
+        "warnings": warnings(results, recommendation),
         "wall_s": round(time.monotonic() - started, 2),
     }
+
+
+def warnings(specs: list[dict[str, Any]], recommendation: dict[str, Any] | None) -> list[str]:
+    """What a reader must know before trusting the pick."""
+    found = []
+    if recommendation is not None and not recommendation["meaningful"]:
+        found.append(
+            f"Every spec measured within the timer's {TIMER_RESOLUTION_MS:g} ms resolution: "
+            "the durations cannot rank the specs, so there is no meaningful pick. "
+            "Evaluate with a payload that does more work."
+        )
+    if any(s["duration_ms"] is not None and s.get("ci") is None for s in specs):
+        found.append(
+            "Some specs kept fewer than two samples after trimming: they have no interval "
+            "and cannot be told apart from any other spec. Run more invocations."
+        )
+    return found

@@ -1,4 +1,5 @@
-"""Running one attempt of a job, and sweeping up after workers that died.
+"""Running one attempt of a job (the sweeper, service.jobs.sweeper, cleans up after
+workers that died).
 
 The same code runs in an arq worker (service.jobs.tasks) and inside the API
 when there is no Redis (service.jobs.runner). An attempt starts by claiming
@@ -21,7 +22,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from service.cloud.gateway import FcGateway
-from service.jobs.contract import JobCancelled, JobContext, JobKind, JobOutcome, needs_function
+from service.jobs.contract import (
+    Artifact,
+    JobCancelled,
+    JobContext,
+    JobKind,
+    JobOutcome,
+    needs_function,
+)
 from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
 from service.jobs.repository import JobRepository
@@ -30,18 +38,21 @@ from service.jobs.service import Target, announce_finished, target_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import DomainError
+from service.kit.request_id import bound_request_id
 from service.kit.settings import Settings
 from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
-# Progress is written at most this often (the latest value always lands at
-# the next heartbeat), and a cancel request is read at most this often.
-PROGRESS_WRITE_SECONDS = 0.5
+# Progress (and live figures) is written at most this often (the latest value
+# always lands at the next heartbeat), and a cancel request is read at most this often.
+PROGRESS_WRITE_SECONDS = 1.0
 CANCEL_READ_SECONDS = 0.5
 # How often the supervisor of a running job looks for a cancel request.
 WATCH_SECONDS = 1.0
 _REPORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+_ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+Artifacts = dict[str, tuple[str, bytes]]
 
 Enqueue = Callable[[str], Awaitable[None]]
 Abort = Callable[[str], Awaitable[None]]
@@ -122,6 +133,7 @@ class _Attempt:
         result: dict[str, Any] | None = None,
         error: str | None = None,
         reports: dict[str, str] | None = None,
+        artifacts: Artifacts | None = None,
     ) -> bool:
         async with self.deps.db.write() as session:
             repo = JobRepository(session)
@@ -135,7 +147,9 @@ class _Attempt:
                 return False
             if reports:
                 await repo.put_reports(self.job_id, reports)
-            await announce_finished(session, self.job_id, None)
+            if artifacts:
+                await repo.put_artifacts(self.job_id, artifacts)
+            await announce_finished(session, self.job_id, None, self.deps.settings)
         return True
 
     async def release(self) -> None:
@@ -153,7 +167,7 @@ def _describe(exc: BaseException) -> str:
 
 def _checked(
     outcome: object, result_model: type[BaseModel]
-) -> tuple[dict[str, Any], dict[str, str]]:
+) -> tuple[dict[str, Any], dict[str, str], Artifacts]:
     if not isinstance(outcome, JobOutcome) or not isinstance(outcome.result, dict):
         raise TypeError(f"a job kind returned {type(outcome).__name__}, not a JobOutcome")
     # What is stored is what the API documents for the kind (ValidationError is a ValueError).
@@ -164,7 +178,12 @@ def _checked(
         if not _REPORT_NAME.match(name) or not isinstance(html, str):
             raise ValueError(f"invalid report {name!r}")
         reports[name] = html
-    return result, reports
+    artifacts: Artifacts = {}
+    for name, artifact in outcome.artifacts.items():
+        if not _ARTIFACT_NAME.match(name) or not isinstance(artifact, Artifact):
+            raise ValueError(f"invalid artifact {name!r}")
+        artifacts[name] = (artifact.media_type, bytes(artifact.content))
+    return result, reports, artifacts
 
 
 async def _prepare(
@@ -183,11 +202,22 @@ async def _prepare(
 
 
 async def execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
-    """Run one attempt of a job; None when it was not this caller's to run."""
+    """Run one attempt of a job; None when it was not this caller's to run.
+
+    The attempt runs under the request id of the request that submitted the job, so its
+    log lines (and the webhook deliveries it causes) lead back to that request.
+    """
     now = utcnow()
     async with deps.db.write() as session:
-        if not await JobRepository(session).claim(job_id, owner, now, now + deps.lease):
+        repo = JobRepository(session)
+        if not await repo.claim(job_id, owner, now, now + deps.lease):
             return None
+        request_id = await repo.request_id(job_id)
+    with bound_request_id(request_id):
+        return await _execute(deps, job_id, owner)
+
+
+async def _execute(deps: JobDeps, job_id: str, owner: str) -> JobStatus | None:
     attempt = _Attempt(deps, job_id, owner)
     try:
         kind_name, kind, raw_params, target, problem = await _prepare(deps, job_id)
@@ -283,6 +313,7 @@ async def _record(
     attempt: _Attempt, task: asyncio.Task[JobOutcome], result_model: type[BaseModel]
 ) -> JobStatus | None:
     job_id = attempt.job_id
+    artifacts: Artifacts | None = None
     if task.cancelled():
         status, result, reports = JobStatus.CANCELLED, None, None
         error = "cancelled (interrupted: it did not stop within the grace period)"
@@ -294,7 +325,7 @@ async def _record(
         status, result, error, reports = JobStatus.FAILED, None, _describe(exc), None
     else:
         try:
-            result, reports = _checked(task.result(), result_model)
+            result, reports, artifacts = _checked(task.result(), result_model)
             status, error = JobStatus.SUCCEEDED, None
         except (TypeError, ValueError) as exc:
             log.error("job %s returned an unusable outcome", job_id, exc_info=exc)
@@ -304,56 +335,8 @@ async def _record(
                 f"the job kind returned an unusable outcome ({exc})",
                 None,
             )
-    finished = await attempt.finish(status, result=result, error=error, reports=reports)
+    finished = await attempt.finish(
+        status, result=result, error=error, reports=reports, artifacts=artifacts
+    )
     log.info("job %s %s", job_id, status.value if finished else "dropped (lease lost)")
     return status if finished else None
-
-
-async def sweep(
-    deps: JobDeps, enqueue: Enqueue, *, stale_after: float, abort: Abort | None = None
-) -> dict[str, list[str]]:
-    """Retry or fail jobs whose worker died; re-enqueue jobs that never reached one.
-
-    ``stale_after``: seconds a job may wait in the queue before it is enqueued
-    again (the queue may have lost it; a duplicate delivery is harmless).
-    """
-    settings = deps.settings
-    now = utcnow()
-    requeued: list[str] = []
-    failed: list[str] = []
-    async with deps.db.write() as session:
-        repo = JobRepository(session)
-        for job in await repo.expired(now, 100):
-            if job.cancel_requested_at is not None:
-                if await repo.end_expired(job, now, JobStatus.CANCELLED, "cancelled"):
-                    await announce_finished(session, job.id, None)
-                    failed.append(job.id)
-            elif job.attempts < settings.job_max_attempts:
-                if await repo.requeue_expired(job, now):
-                    requeued.append(job.id)
-            else:
-                error = (
-                    f"its worker stopped responding (lease expired) on attempt {job.attempts} "
-                    f"of {settings.job_max_attempts}; giving up"
-                )
-                if await repo.end_expired(job, now, JobStatus.FAILED, error):
-                    await announce_finished(session, job.id, None)
-                    failed.append(job.id)
-        stale = await repo.stale_queued(now - timedelta(seconds=stale_after), 100)
-        await repo.touch_queued(stale, now)
-        stuck: list[str] = []
-        if abort is not None:
-            grace = settings.job_cancel_grace_seconds + 2 * deps.heartbeat_seconds
-            stuck = [
-                job.lease_owner
-                for job in await repo.stuck_cancels(now - timedelta(seconds=grace), 100)
-                if job.lease_owner
-            ]
-    for job_id in [*requeued, *[s for s in stale if s not in requeued]]:
-        await enqueue(job_id)
-    if abort is not None:
-        for owner in stuck:
-            await abort(owner)
-    if requeued or failed:
-        log.warning("job sweeper: requeued %s, finished %s", requeued, failed)
-    return {"requeued": requeued, "finished": failed, "enqueued": stale}

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.jobs.schemas import JobStatus
 from service.kit.leases import expired_sql
 from service.kit.repository import Repository
-from service.models import Account, Function, Job, JobReport
+from service.models import Account, Function, Job, JobArtifact, JobReport
 
 RUNNING = JobStatus.RUNNING.value
 QUEUED = JobStatus.QUEUED.value
@@ -94,6 +94,41 @@ class JobRepository(Repository[Job]):
             self.session.add(JobReport(job_id=job_id, name=name, content=content))
         await self.session.flush()
 
+    async def put_artifacts(self, job_id: str, artifacts: dict[str, tuple[str, bytes]]) -> None:
+        """Replace the job's artifacts with ``name -> (media type, content)``."""
+        await self.session.execute(delete(JobArtifact).where(JobArtifact.job_id == job_id))
+        for name, (media_type, content) in artifacts.items():
+            self.session.add(
+                JobArtifact(job_id=job_id, name=name, media_type=media_type, content=content)
+            )
+        await self.session.flush()
+
+    async def artifact_index(self, job_id: str) -> list[tuple[str, str, int]]:
+        rows = await self.session.execute(
+            select(JobArtifact.name, JobArtifact.media_type, func.length(JobArtifact.content))
+            .where(JobArtifact.job_id == job_id)
+            .order_by(JobArtifact.name)
+        )
+        return [(name, media, int(size or 0)) for name, media, size in rows]
+
+    async def artifact(self, job_id: str, name: str) -> JobArtifact | None:
+        return await self.session.scalar(
+            select(JobArtifact).where(JobArtifact.job_id == job_id, JobArtifact.name == name)
+        )
+
+    async def snapshot(self, job_id: str) -> dict[str, Any] | None:
+        row = (
+            await self.session.execute(
+                select(Job.status, Job.progress, Job.progress_note, Job.live).where(
+                    Job.id == job_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        status, progress, note, live = row
+        return {"status": status, "progress": progress, "progress_note": note, "live": live}
+
     async def _transition(self, job_id: str, conditions: Iterable[Any], **values: Any) -> bool:
         changed = await self.session.scalar(
             update(Job)
@@ -123,6 +158,9 @@ class JobRepository(Repository[Job]):
             [Job.status == RUNNING, Job.lease_owner == owner],
             lease_expires_at=lease_until,
         )
+
+    async def request_id(self, job_id: str) -> str | None:
+        return await self.session.scalar(select(Job.request_id).where(Job.id == job_id))
 
     async def cancel_requested(self, job_id: str) -> bool:
         requested = await self.session.scalar(

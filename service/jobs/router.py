@@ -4,14 +4,27 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from service.auth.dependencies import DeployPrincipal, ReadPrincipal
-from service.jobs.schemas import JobCreate, JobOut, JobStatus
+from service.auth.schemas import Scope
+from service.auth.service import TokenService
+from service.jobs import events
+from service.jobs.links import InvalidReportLink, link_key, signed_report_url, verify
+from service.jobs.schemas import (
+    ArtifactList,
+    ArtifactOut,
+    JobCreate,
+    JobOut,
+    JobStatus,
+    ReportLinkCreate,
+    SignedReportLink,
+)
 from service.jobs.service import SUMMARY_REPORT, JobService
+from service.kit.errors import NotFound
 from service.kit.names import account_alias, fc_name
-from service.kit.openapi import created, problems
+from service.kit.openapi import TOKEN_OR_SIGNED_LINK, created, problems
 from service.kit.pagination import InvalidCursor, Page, PageDep
 from service.kit.strict_route import StrictRoute
 from service.models import Job
@@ -33,6 +46,17 @@ _HTML: dict[int | str, dict[str, Any]] = {
 }
 
 JobIdPath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
+ArtifactName = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+_SSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "description": "Server-sent events: `progress` (data: the job's `id`, `status`, "
+        "`progress`, `progress_note` and `live`) whenever they change, then `finished` "
+        "(the same, final) before the stream closes; comment lines as heartbeats.",
+    }
+}
 
 
 class JobQueue(Protocol):
@@ -53,10 +77,49 @@ Jobs = Annotated[JobService, Depends(_service)]
 Queue = Annotated[JobQueue, Depends(_queue)]
 
 
+def _base(request: Request) -> str:
+    """FCPLANE_PUBLIC_URL, else where the request was sent."""
+    return (app_state(request).settings.public_url or str(request.base_url)).rstrip("/")
+
+
 def _out(request: Request, job: Job) -> JobOut:
-    """The job, with its reports as URLs (FCPLANE_PUBLIC_URL, else where it was asked)."""
-    base = app_state(request).settings.public_url or str(request.base_url)
-    return JobOut.model_validate(job, context={"base_url": base.rstrip("/")})
+    """The job, with its reports as URLs."""
+    return JobOut.model_validate(job, context={"base_url": _base(request)})
+
+
+async def _report_reader(
+    request: Request,
+    job_id: JobIdPath,
+    expires: Annotated[
+        int | None, Query(ge=0, description="Signed link: expiry (Unix seconds).")
+    ] = None,
+    signature: Annotated[
+        str | None,
+        Query(max_length=128, description="Signed link: its signature (see report-links)."),
+    ] = None,
+) -> None:
+    """A bearer token with scope `read` or, without one, a signed link (`expires` and
+    `signature`)."""
+    state = app_state(request)
+    authorization = request.headers.get("authorization")
+    if authorization is not None or (expires is None and signature is None):
+        principal = await TokenService(state.db, state.token_cache).authenticate(authorization)
+        principal.require(Scope.READ)
+        return
+    try:
+        if expires is None or signature is None:
+            raise InvalidReportLink(
+                "a signed report link needs both expires and signature",
+                field="expires" if expires is None else "signature",
+            )
+        verify(link_key(state.settings), job_id, expires, signature)
+    except InvalidReportLink:
+        # No such job: 404 as with a token (job ids are random; this reveals nothing).
+        await JobService(state.db, state.secret_box, state.gateway, state.settings).get(job_id)
+        raise
+
+
+ReportReader = Annotated[None, Depends(_report_reader)]
 
 
 def _after(cursor: str | None) -> tuple[datetime, str] | None:
@@ -147,9 +210,14 @@ async def cancel_job(
     "/v1/jobs/{job_id}/report",
     response_class=HTMLResponse,
     responses={**_HTML, **problems(404)},
+    openapi_extra=TOKEN_OR_SIGNED_LINK,
 )
-async def get_job_report(job_id: JobIdPath, _: ReadPrincipal, jobs: Jobs) -> HTMLResponse:
-    """The job's HTML report; 404 until the job has stored one."""
+async def get_job_report(job_id: JobIdPath, _: ReportReader, jobs: Jobs) -> HTMLResponse:
+    """The job's HTML report; 404 until the job has stored one.
+
+    Opens with a bearer token (scope `read`) or, in a browser, with the `expires` and
+    `signature` of a signed link (POST /v1/jobs/{id}/report-links, or `report_url` of a
+    job.finished notification) until it expires: a tampered or expired link is 403."""
     return HTMLResponse(await jobs.report(job_id, SUMMARY_REPORT), headers=_REPORT_HEADERS)
 
 
@@ -157,7 +225,106 @@ async def get_job_report(job_id: JobIdPath, _: ReadPrincipal, jobs: Jobs) -> HTM
     "/v1/jobs/{job_id}/report/locust",
     response_class=HTMLResponse,
     responses={**_HTML, **problems(404)},
+    openapi_extra=TOKEN_OR_SIGNED_LINK,
 )
-async def get_job_locust_report(job_id: JobIdPath, _: ReadPrincipal, jobs: Jobs) -> HTMLResponse:
-    """Locust's own HTML report of a stress job."""
+async def get_job_locust_report(job_id: JobIdPath, _: ReportReader, jobs: Jobs) -> HTMLResponse:
+    """Locust's own HTML report of a stress job (a signed link to the job's report opens
+    it too, with the same `expires` and `signature`)."""
     return HTMLResponse(await jobs.report(job_id, LOCUST_REPORT), headers=_REPORT_HEADERS)
+
+
+@router.post(
+    "/v1/jobs/{job_id}/report-links",
+    status_code=201,
+    response_model=SignedReportLink,
+    responses=problems(404),
+)
+async def create_job_report_link(
+    job_id: JobIdPath,
+    body: ReportLinkCreate,
+    _: ReadPrincipal,
+    jobs: Jobs,
+    request: Request,
+    response: Response,
+) -> SignedReportLink:
+    """A link to the job's report that opens in a browser without a token until
+    `expires_at` (HMAC-SHA256 over the job id and the expiry under a key derived from the
+    server's secret key). Anyone holding it can read that job's reports: share it as you
+    would the report."""
+    await jobs.get(job_id)
+    link = signed_report_url(app_state(request).settings, job_id, body.ttl_seconds, _base(request))
+    response.headers["Location"] = link.url
+    return SignedReportLink(url=link.url, expires_at=link.expires_at)
+
+
+@router.get(
+    "/v1/jobs/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={**_SSE, **problems(404)},
+)
+async def stream_job_events(
+    job_id: JobIdPath,
+    _: ReadPrincipal,
+    jobs: Jobs,
+    last_event_id: Annotated[
+        str | None,
+        Header(max_length=64, description="Reconnecting: the `id` of the last event received."),
+    ] = None,
+) -> StreamingResponse:
+    """The job's progress as server-sent events, about once a second while it changes,
+    until it ends (e.g. `curl -N`). Each event carries the whole state: a stream may be
+    dropped and reopened at any time."""
+    first = await jobs.snapshot(job_id)
+    if first is None:
+        raise NotFound(f"no job {job_id}")
+    body = events.stream(job_id, first, lambda: jobs.snapshot(job_id), last_event_id)
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/v1/jobs/{job_id}/artifacts", response_model=ArtifactList, responses=problems(404))
+async def list_job_artifacts(
+    job_id: JobIdPath, _: ReadPrincipal, jobs: Jobs, request: Request
+) -> ArtifactList:
+    """Files the job kept: a stress job's Locust CSVs (`locust_stats.csv`,
+    `locust_stats_history.csv`, `locust_failures.csv`, `locust_exceptions.csv`) and its
+    per-second timeline (`timeline.json`, `timeline.csv`). Empty until the job succeeded."""
+    base = f"{_base(request)}/v1/jobs/{job_id}/artifacts/"
+    return ArtifactList(
+        items=[
+            ArtifactOut(name=name, media_type=media, size=size, url=base + name)
+            for name, media, size in await jobs.artifacts(job_id)
+        ]
+    )
+
+
+@router.get(
+    "/v1/jobs/{job_id}/artifacts/{name}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {}},
+            },
+            "description": "The file, as an attachment.",
+        },
+        **problems(404),
+    },
+)
+async def get_job_artifact(
+    job_id: JobIdPath, name: ArtifactName, _: ReadPrincipal, jobs: Jobs
+) -> Response:
+    """Download one artifact (`Content-Disposition: attachment`)."""
+    artifact = await jobs.artifact(job_id, name)
+    return Response(
+        artifact.content,
+        media_type=artifact.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{job_id}-{artifact.name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

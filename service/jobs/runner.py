@@ -11,7 +11,8 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from service.jobs.execution import JobDeps, execute, sweep
+from service.jobs.execution import JobDeps, execute
+from service.jobs.sweeper import sweep
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from service.evals.schemas import (
     EvalSpecResult,
 )
 from service.functions.schemas import FunctionName
-from service.loadtest.schemas import StressParams, StressResult
+from service.loadtest.schemas import StressLive, StressParams, StressResult
 
 KindName = Annotated[
     str,
@@ -173,6 +173,47 @@ class ReportLink(BaseModel):
     url: str = Field(json_schema_extra={"format": "uri"}, description="The HTML report.")
 
 
+class EvalLive(BaseModel):
+    """A running eval's progress (`live` of GET /v1/jobs/{id}): the step it is at and
+    the results measured so far (each as in the final result)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    step: int | None = Field(None, description="Steps done (specs or concurrency levels).")
+    steps: int | None = Field(None, description="Steps in all.")
+    partial: list[Any] = Field(default_factory=list, description="Results of the steps done.")
+
+
+class ArtifactOut(BaseModel):
+    name: str = Field(description="File name, e.g. `locust_stats.csv`, `timeline.json`.")
+    media_type: str = Field(description="`text/csv` or `application/json`.")
+    size: int = Field(description="Bytes.")
+    url: str = Field(json_schema_extra={"format": "uri"}, description="Where it is downloaded.")
+
+
+class ArtifactList(BaseModel):
+    items: list[ArtifactOut]
+
+
+class ReportLinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ttl_seconds: int = Field(
+        7 * 24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="How long the link works (1 minute to 30 days; default 7 days).",
+    )
+
+
+class SignedReportLink(BaseModel):
+    url: str = Field(
+        json_schema_extra={"format": "uri"},
+        description="The summary report; opens without a bearer token until `expires_at`.",
+    )
+    expires_at: datetime
+
+
 class _JobFields(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -198,18 +239,23 @@ class _FunctionJobFields(_JobFields):
 class StressJob(_FunctionJobFields):
     kind: Literal["stress"]
     params: StressParams
+    live: StressLive | None = Field(
+        None, description="Requests, failures, req/s and last-second latencies so far."
+    )
     result: StressResult | None = Field(description="Set once the job succeeded.")
 
 
 class EvalSpecJob(_FunctionJobFields):
     kind: Literal["eval-spec"]
     params: EvalSpecParams
+    live: EvalLive | None = Field(None, description="The step and partial results so far.")
     result: EvalSpecResult | None = Field(description="Set once the job succeeded.")
 
 
 class EvalConcurrencyJob(_FunctionJobFields):
     kind: Literal["eval-concurrency"]
     params: EvalConcurrencyParams
+    live: EvalLive | None = Field(None, description="The step and partial results so far.")
     result: EvalConcurrencyResult | None = Field(description="Set once the job succeeded.")
 
 
@@ -219,6 +265,11 @@ class BuildJob(_JobFields):
     kind: Literal["build"]
     params: BuildParams
     result: BuildResult | None = Field(description="Set once the job succeeded.")
+    live: dict[str, Any] | None = Field(
+        None,
+        description="The latest live figures of a running job (kept after it ends as its last "
+        "snapshot); also streamed by GET /v1/jobs/{id}/events.",
+    )
 
 
 Job = Annotated[
@@ -233,6 +284,11 @@ class JobOut(_JobFields):
     kind: str
     params: dict[str, Any]
     result: dict[str, Any] | None
+    live: dict[str, Any] | None = Field(
+        None,
+        description="The latest live figures of a running job (kept after it ends as its last "
+        "snapshot); also streamed by GET /v1/jobs/{id}/events.",
+    )
 
     @model_serializer(mode="wrap")
     def _without_function(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -21,14 +21,17 @@ from service.functions.service import existing, not_managed
 from service.functions.state import config_of
 from service.jobs.contract import needs_function
 from service.jobs.facts import trigger_facts
+from service.jobs.headline import headline_of
 from service.jobs.kinds import KINDS
+from service.jobs.links import signed_report_url
 from service.jobs.repository import JobRepository
 from service.jobs.schemas import JobCreate, JobStatus
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import Conflict, InvalidInput, NotFound
+from service.kit.request_id import current_request_id
 from service.kit.settings import Settings
-from service.models import Account, Function, Job
+from service.models import Account, Function, Job, JobArtifact
 from service.models.base import utcnow
 from service.models.function import FunctionRef
 from service.webhooks.outbox import emit
@@ -73,6 +76,10 @@ class ReportNotFound(NotFound):
     code, title = "report_not_found", "Report not stored"
 
 
+class ArtifactNotFound(NotFound):
+    code, title = "artifact_not_found", "Artifact not stored"
+
+
 @dataclass
 class Target:
     """The account, and the function (None for a build), a job works on, as kinds see it."""
@@ -101,8 +108,11 @@ def target_of(account: Account, function: Function | None, box: SecretBox) -> Ta
     return Target(account, function, access_for(box, account), facts)
 
 
-async def announce_finished(session: AsyncSession, job_id: str, actor: str | None) -> None:
-    """Emit job.finished in the transaction that finished the job."""
+async def announce_finished(
+    session: AsyncSession, job_id: str, actor: str | None, settings: Settings
+) -> None:
+    """Emit job.finished in the transaction that finished the job: with a succeeded job's
+    headline figures and a signed link to its report (FCPLANE_REPORT_LINK_TTL_SECONDS)."""
     job = await JobRepository(session).with_function(job_id)
     if job is None:
         return
@@ -117,6 +127,11 @@ async def announce_finished(session: AsyncSession, job_id: str, actor: str | Non
         payload["error"] = job.error
     if job.result and "recommendation" in job.result:
         payload["recommendation"] = job.result["recommendation"]
+    if job.status == JobStatus.SUCCEEDED.value:
+        if (headline := headline_of(job.kind, job.result)) is not None:
+            payload["headline"] = headline
+        link = signed_report_url(settings, job.id, settings.report_link_ttl_seconds)
+        payload["report_url"] = link.url
     await emit(
         session,
         EventType.JOB_FINISHED,
@@ -190,6 +205,8 @@ class JobService:
             progress=0.0,
             attempts=0,
             created_by=author,
+            # The submitting request's id: the worker's log lines for the job carry it.
+            request_id=current_request_id(),
         )
         try:
             async with self.db.write() as session:
@@ -230,7 +247,7 @@ class JobService:
         async with self.db.write() as session:
             repo = JobRepository(session)
             if await repo.finish(job_id, None, JobStatus.CANCELLED, now):
-                await announce_finished(session, job_id, actor)
+                await announce_finished(session, job_id, actor, self.settings)
             elif not await repo.request_cancel(job_id, now):
                 found = await repo.get(job_id)
                 if found is None:
@@ -249,3 +266,27 @@ class JobService:
                     raise NotFound(f"no job {job_id}")
                 raise ReportNotFound(f"job {job_id} has no {name} report (yet)")
         return content
+
+    async def artifacts(self, job_id: str) -> list[tuple[str, str, int]]:
+        """(name, media type, size in bytes) of the job's artifacts."""
+        async with self.db.read() as session:
+            repo = JobRepository(session)
+            if await repo.get(job_id) is None:
+                raise NotFound(f"no job {job_id}")
+            return await repo.artifact_index(job_id)
+
+    async def artifact(self, job_id: str, name: str) -> JobArtifact:
+        async with self.db.read() as session:
+            repo = JobRepository(session)
+            found = await repo.artifact(job_id, name)
+            if found is None:
+                if await repo.get(job_id) is None:
+                    raise NotFound(f"no job {job_id}")
+                raise ArtifactNotFound(f"job {job_id} has no artifact {name} (yet)")
+        return found
+
+    async def snapshot(self, job_id: str) -> dict[str, Any] | None:
+        """What the event stream sends: status, progress, note, live figures (None: no
+        such job, or no longer)."""
+        async with self.db.read() as session:
+            return await JobRepository(session).snapshot(job_id)

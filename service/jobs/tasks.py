@@ -12,7 +12,8 @@ from arq.constants import abort_jobs_ss
 from arq.utils import timestamp_ms
 
 from service.jobs.context import WorkerContext
-from service.jobs.execution import JobDeps, execute, sweep
+from service.jobs.execution import JobDeps, execute
+from service.jobs.sweeper import sweep
 
 log = logging.getLogger(__name__)
 

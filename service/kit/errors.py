@@ -17,10 +17,17 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from service.kit.request_id import HEADER as REQUEST_ID_HEADER
+from service.kit.request_id import current_request_id
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://fcplane.dev/problems/"
+# A problem's `instance` names the request it answered: a URN, not a path, so that no
+# client resolves it against the request URL. Quote it (or X-Request-ID) to find the
+# request's log lines.
+INSTANCE_PREFIX = "urn:fcplane:request:"
 
 
 class DomainError(Exception):
@@ -95,8 +102,9 @@ def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) 
 
     A member without a value is left out rather than sent as null: the typed problems
     (``ConflictProblem``...) declare their extra members optional, not nullable.
+    ``instance`` is ``urn:fcplane:request:<X-Request-ID>`` while a request is served.
     """
-    return {
+    body = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
         "status": status,
@@ -104,6 +112,10 @@ def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) 
         "code": code,
         **{key: value for key, value in extra.items() if value is not None},
     }
+    request_id = current_request_id()
+    if request_id is not None:
+        body.setdefault("instance", INSTANCE_PREFIX + request_id)
+    return body
 
 
 def problem(
@@ -219,11 +231,15 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error(
         "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc
     )
+    # Starlette answers this one outside every middleware, so the request id
+    # middleware cannot add its header: the id is put on here.
+    request_id = current_request_id()
     return problem(
         500,
         "internal_error",
         "Internal server error",
         "An unexpected error occurred; it has been logged.",
+        headers={REQUEST_ID_HEADER: request_id} if request_id else None,
     )
 
 

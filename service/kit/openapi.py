@@ -61,6 +61,11 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "webhooks", "description": "Subscriptions to fcplane's events, and their deliveries."},
     {
+        "name": "chat-ops",
+        "description": "Chat integrations (Slack, DingTalk, Feishu): commands from chat, "
+        "approvals of the changes they ask for, and the audit trail.",
+    },
+    {
         "name": "webhook events",
         "description": "What fcplane sends to a `standard` webhook subscription.",
     },
@@ -71,6 +76,11 @@ SERVERS = [
 ]
 LICENSE = {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"}
 _BEARER = "bearer"
+# Routes that take no token because their request is signed by someone else: a chat
+# platform (its signing secret) or fcplane itself (a one-time approval link).
+SIGNED_REQUEST: dict[str, Any] = {"security": []}
+# Routes a browser opens with a signed, expiring link instead of a token.
+TOKEN_OR_SIGNED_LINK: dict[str, Any] = {"security": [{_BEARER: []}, {}]}
 _LOCATION = {
     "Location": {
         "description": "Where the created resource is read (a path on this API).",
@@ -86,6 +96,16 @@ class FieldError(BaseModel):
     location: str = Field(description="`body`, `query`, `path` or `header`.")
     message: str
     type: str = Field(description="A stable error type, e.g. `missing`, `extra_forbidden`.")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def absent_when_none(description: str) -> Any:
+    """A field left out of the body (not sent as null) when it has no value; declared as
+    ``X | SkipJsonSchema[None]``, the schema says "optional", not "nullable"."""
+    return Field(None, exclude_if=_is_none, description=description)
 
 
 class Problem(BaseModel):
@@ -118,16 +138,10 @@ class Problem(BaseModel):
         default_factory=list,
         description="Validation errors, one per bad field (422 only).",
     )
-
-
-def _is_none(value: object) -> bool:
-    return value is None
-
-
-def absent_when_none(description: str) -> Any:
-    """A field left out of the body (not sent as null) when it has no value; declared as
-    ``X | SkipJsonSchema[None]``, the schema says "optional", not "nullable"."""
-    return Field(None, exclude_if=_is_none, description=description)
+    instance: str | SkipJsonSchema[None] = absent_when_none(
+        "`urn:fcplane:request:<X-Request-ID>`: the request this answers, as it appears "
+        "in the response header and in fcplane's logs."
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -249,8 +263,9 @@ def _shape(schema: dict[str, Any]) -> dict[str, Any]:
                 )
             seen[operation["operationId"]] = where
             _json_body_problems(operation, {"$ref": "#/components/schemas/Problem"})
-            # The probes answer anyone; everything under /v1 needs a token.
-            operation["security"] = [{_BEARER: []}] if path.startswith("/v1/") else []
+            # The probes answer anyone; everything under /v1 needs a token unless the
+            # route says otherwise (SIGNED_REQUEST, TOKEN_OR_SIGNED_LINK).
+            operation.setdefault("security", [{_BEARER: []}] if path.startswith("/v1/") else [])
             operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
             for status, response in operation["responses"].items():
                 if status.isdigit() and int(status) >= 400:

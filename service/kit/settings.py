@@ -47,6 +47,11 @@ class LogLevel(StrEnum):
     ERROR = "error"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FCPLANE_", extra="ignore", frozen=True)
 
@@ -107,6 +112,20 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API binds to.")
     log_level: LogLevel = Field(LogLevel.INFO, description="Log level.")
+    log_format: LogFormat = Field(
+        LogFormat.TEXT,
+        description="text: one plain line per record; json: one JSON object per line "
+        "(python-json-logger). Both carry the record's request id.",
+    )
+    metrics_enabled: bool = Field(
+        True,
+        description="Serve Prometheus metrics at /metrics and measure every request for them.",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve /metrics without a token (e.g. on a private network); by default a "
+        "scrape needs a token with the read scope.",
+    )
     bootstrap_token: SecretStr | None = Field(
         None,
         description="Admin token to create on first start instead of a generated one.",
@@ -120,6 +139,12 @@ class Settings(BaseSettings):
         None,
         description="Base URL clients reach the API at (https://fcplane.example.com), used for "
         "links in notifications; default: http://HOST:PORT.",
+    )
+    report_link_ttl_seconds: int = Field(
+        7 * 24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="How long the signed report link in a job.finished notification works.",
     )
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="How long one webhook delivery attempt may take."
@@ -222,6 +247,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Price of one FC compute unit (CU) in the currency eval reports show "
         "(default: FC's first pay-as-you-go tier, USD 0.000020).",
+    )
+    price_currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the currency `price_per_cu` is in (shown on eval costs).",
     )
     cu_per_vcpu_second: float = Field(1.0, ge=0, description="CUs FC bills per active vCPU-second.")
     cu_per_gb_second: float = Field(0.15, ge=0, description="CUs FC bills per GB-second of memory.")

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import base64
+import logging
 import math
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from alibabacloud_fc20230330 import models as fc_models
 from pydantic import BaseModel
 
 from service.jobs.contract import JobCancelled, JobContext, JobOutcome
 from service.kit.errors import InvalidInput
 from service.kit.settings import Settings
+from service.loadtest.artifacts import stress_artifacts
+from service.loadtest.phases import phases
 from service.loadtest.plan import Plan, PlanPayload, encode_body
 from service.loadtest.results import summarize, window
 from service.loadtest.runner import STOP_TIMEOUT_S, locust_processes, run_locust
 from service.loadtest.schemas import StressParams, StressResult
 from service.loadtest.signing import SigningKey, invoke_url
 from service.reports.render import stress_report
+
+log = logging.getLogger(__name__)
 
 # Open loop: users are sized so each needs at most one request per this many
 # seconds; a user whose request takes longer than its interval falls behind.
@@ -94,6 +100,19 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+async def running_instances(ctx: JobContext) -> set[str] | None:
+    """The function's instances before the run (ListInstances), so that only instances
+    started during it count as cold starts; None when they cannot be listed."""
+    try:
+        response = await ctx.gateway.client(ctx.access).list_instances_async(
+            ctx.function_name, fc_models.ListInstancesRequest(with_all_active=True)
+        )
+    except Exception as exc:  # an account without the permission: count every instance
+        log.warning("stress job %s: could not list instances (%s)", ctx.job_id, type(exc).__name__)
+        return None
+    return {i.instance_id for i in (response.body.instances or []) if i.instance_id}
+
+
 class StressKind:
     name = "stress"
     params_model: type[BaseModel] = StressParams
@@ -122,6 +141,7 @@ class StressKind:
         creds = ctx.access.credentials
         key = SigningKey(creds.access_key_id, creds.access_key_secret, creds.security_token)
         await ctx.check_cancelled()
+        baseline = await running_instances(ctx)
         await ctx.progress(0.0, f"starting {users} users")
         with tempfile.TemporaryDirectory(prefix=f"fcplane-stress-{ctx.job_id}-") as tmp:
             run = await run_locust(
@@ -146,9 +166,14 @@ class StressKind:
             per_user_rps=plan.per_user_rps,
             stop_timeout_s=STOP_TIMEOUT_S,
         )
+        result |= phases(run.merged, ramp_s=(users - 1) / spawn_rate, baseline=baseline)
         summary = stress_report(ctx.function_name, params.model_dump(mode="json"), result)
         await ctx.progress(1.0, "done")
-        return JobOutcome(result=result, reports={"summary": summary, "locust": run.html})
+        return JobOutcome(
+            result=result,
+            reports={"summary": summary, "locust": run.html},
+            artifacts=stress_artifacts(result["timeline"], run.csvs),
+        )
 
 
 STRESS = StressKind()

@@ -7,7 +7,11 @@ signing key arrives in environment variables).
 
 Each Locust process (one, or each worker with ``--processes``) keeps its own
 per-second buckets of latencies and failure types and writes them as
-``timeline-<pid>.json`` when the test stops; the parent merges them.
+``timeline-<pid>.json`` when the test stops; the parent merges them. While the
+test runs, every process also rewrites ``live-<pid>.json`` each second (its
+totals, user count and its last few buckets): the parent reads those for the
+job's live progress. Instances are told apart by FC's ``x-fc-instance-id``
+response header, for the cold-start count.
 """
 
 from __future__ import annotations
@@ -20,13 +24,17 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, cast
 
+import gevent  # type: ignore[import-untyped]
 from locust import events
 from locust.contrib.fasthttp import FastHttpUser
+from locust.runners import MasterRunner
 
 from service.loadtest.plan import KEY_ENV, Plan, latency_bucket
 from service.loadtest.signing import SigningKey, sign
 
 MAX_BACKLOG_S = 1.0
+LIVE_INTERVAL_S = 1.0
+LIVE_SECONDS_KEPT = 3  # buckets per live file: enough for the last complete second
 
 
 class _Recorder:
@@ -37,9 +45,16 @@ class _Recorder:
         )
         self.first: float | None = None
         self.last: float | None = None
+        self.requests = 0
+        self.failures = 0
+        # Instance id -> when it first answered (the cold-start count and timing).
+        self.instances: dict[str, float] = {}
 
-    def record(self, response_time: float, failure: str | None) -> None:
+    def record(self, response_time: float, failure: str | None, instance: str | None) -> None:
         now = time.time()
+        self.requests += 1
+        if instance and instance not in self.instances:
+            self.instances[instance] = now
         started = now - response_time / 1000
         self.first = started if self.first is None else min(self.first, started)
         self.last = now if self.last is None else max(self.last, now)
@@ -47,8 +62,16 @@ class _Recorder:
         bucket["count"] += 1
         bucket["hist"][latency_bucket(response_time)] += 1
         if failure is not None:
+            self.failures += 1
             bucket["failures"] += 1
             bucket["errors"][failure] += 1
+
+    def _seconds(self, since: int | None = None) -> dict[str, Any]:
+        return {
+            str(t): {**b, "hist": {str(k): v for k, v in b["hist"].items()}}
+            for t, b in list(self.buckets.items())
+            if since is None or t >= since
+        }
 
     def write(self) -> None:
         if self.first is None:
@@ -56,15 +79,27 @@ class _Recorder:
         data = {
             "first": self.first,
             "last": self.last,
-            "seconds": {
-                str(t): {**b, "hist": {str(k): v for k, v in b["hist"].items()}}
-                for t, b in self.buckets.items()
-            },
+            "seconds": self._seconds(),
+            "instances": self.instances,
         }
-        path = self.out_dir / f"timeline-{os.getpid()}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(path)
+        _write_json(self.out_dir / f"timeline-{os.getpid()}.json", data)
+
+    def write_live(self, users: int) -> None:
+        data = {
+            "at": time.time(),
+            "first": self.first,
+            "requests": self.requests,
+            "failures": self.failures,
+            "users": users,
+            "seconds": self._seconds(int(time.time()) - LIVE_SECONDS_KEPT),
+        }
+        _write_json(self.out_dir / f"live-{os.getpid()}.json", data)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)  # atomic: the parent never reads half a file
 
 
 def _failure_type(exception: BaseException | None) -> str | None:
@@ -81,16 +116,35 @@ def build_user(plan_path: str) -> type[FastHttpUser]:
     plan = Plan.model_validate_json(Path(plan_path).read_text())
     recorder = _Recorder(Path(plan_path).parent)
 
-    def on_request(response_time: float, exception: BaseException | None = None, **_: Any) -> None:
-        recorder.record(response_time, _failure_type(exception))
+    def on_request(
+        response_time: float,
+        exception: BaseException | None = None,
+        response: Any = None,
+        **_: Any,
+    ) -> None:
+        headers = getattr(response, "headers", None)
+        instance = headers.get("x-fc-instance-id") if headers else None
+        recorder.record(response_time, _failure_type(exception), instance)
 
     def on_stop(**_: Any) -> None:
         recorder.write()
+
+    def live_loop(environment: Any) -> None:
+        while True:
+            gevent.sleep(LIVE_INTERVAL_S)
+            runner = environment.runner
+            recorder.write_live(runner.user_count if runner is not None else 0)
+
+    def on_init(environment: Any, **_: Any) -> None:
+        # A --processes master sends nothing itself; its workers report.
+        if not isinstance(environment.runner, MasterRunner):
+            gevent.spawn(live_loop, environment)
 
     hooks: Any = events  # locust's EventHook.add_listener is not annotated
     hooks.request.add_listener(on_request)
     hooks.test_stop.add_listener(on_stop)
     hooks.quitting.add_listener(on_stop)
+    hooks.init.add_listener(on_init)
 
     raw_key = os.environ.get(KEY_ENV)
     key = SigningKey(*json.loads(raw_key)) if raw_key else None

@@ -62,7 +62,10 @@ def merge_timelines(parts: list[dict[str, Any]]) -> dict[str, Any]:
     seconds: dict[int, dict[str, Any]] = {}
     first = min((p["first"] for p in parts), default=None)
     last = max((p["last"] for p in parts), default=None)
+    instances: dict[str, float] = {}
     for part in parts:
+        for instance, seen in part.get("instances", {}).items():
+            instances[instance] = min(seen, instances.get(instance, seen))
         for t, bucket in part["seconds"].items():
             into = seconds.setdefault(int(t), {"count": 0, "failures": 0, "hist": {}, "errors": {}})
             into["count"] += bucket["count"]
@@ -71,7 +74,7 @@ def merge_timelines(parts: list[dict[str, Any]]) -> dict[str, Any]:
                 into["hist"][float(k)] = into["hist"].get(float(k), 0) + v
             for k, v in bucket["errors"].items():
                 into["errors"][k] = into["errors"].get(k, 0) + v
-    return {"first": first, "last": last, "seconds": seconds}
+    return {"first": first, "last": last, "seconds": seconds, "instances": instances}
 
 
 def encode_body(value: Any) -> bytes:

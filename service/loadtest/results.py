@@ -95,7 +95,10 @@ def window(
             f" Ramp-up: {users} users were started at {spawn_rate:g}/s, so the first "
             f"~{ramp:.3g} s ran below full load."
         )
-    note += " No warm-up is excluded: every request counts in the figures."
+    note += (
+        " The overall figures count every request; `phases` separates the warm-up from the "
+        "steady state, which `headline` reports."
+    )
     return {
         "requested_duration_s": requested_s,
         "measured_window_s": round(measured_s, 3),

@@ -4,7 +4,9 @@ Locust monkey-patches the standard library with gevent on import, which breaks
 asyncio; so it never enters this process. The job writes a plan and a tiny
 generated locustfile into a temporary directory and runs
 ``python -m locust --headless`` there; the child writes Locust's HTML and CSV
-reports plus fcplane's per-second buckets next to them.
+reports plus fcplane's per-second buckets next to them. While it runs, the
+processes' live files are read every second and handed to ``progress`` as the
+job's live figures.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.jobs.contract import Progress
+from service.loadtest.live import live_figures, read_parts
 from service.loadtest.plan import KEY_ENV, Plan, merge_timelines
 from service.loadtest.signing import SigningKey
 
@@ -38,6 +43,14 @@ STOP_GRACE_S = 3.0  # SIGTERM first (Locust writes its reports), then SIGKILL
 OVERHEAD_S = 60.0
 # How long requests still running when the run time ends may take to finish.
 STOP_TIMEOUT_S = 2
+LIVE_READ_S = 1.0
+# Locust's CSV reports kept as job artifacts: file written -> artifact name.
+LOCUST_CSVS = {
+    "stats_stats.csv": "locust_stats.csv",
+    "stats_stats_history.csv": "locust_stats_history.csv",
+    "stats_failures.csv": "locust_failures.csv",
+    "stats_exceptions.csv": "locust_exceptions.csv",
+}
 
 
 class LocustFailed(Exception):
@@ -50,6 +63,7 @@ class LocustRun:
     html: str
     cancelled: bool
     returncode: int | None
+    csvs: dict[str, bytes]  # artifact name -> content (LOCUST_CSVS that were written)
 
 
 def locust_processes(setting: int) -> int:
@@ -85,7 +99,7 @@ async def run_locust(
     duration_s: int,
     processes: int,
     cancel_requested: Callable[[], Awaitable[bool]],
-    progress: Callable[[float, str], Awaitable[None]] | None = None,
+    progress: Progress | None = None,
 ) -> LocustRun:
     plan_path = workdir / "plan.json"
     plan_path.write_text(plan.model_dump_json())
@@ -103,6 +117,8 @@ async def run_locust(
         cancelled = False
         loop = asyncio.get_running_loop()
         started = loop.time()
+        live: dict[str, Any] | None = None
+        live_read = started
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
@@ -119,7 +135,10 @@ async def run_locust(
                     await _stop(proc, signal.SIGTERM)
                     break
                 if progress is not None:
-                    await progress(min(0.99, elapsed / duration_s), "load running")
+                    if loop.time() - live_read >= LIVE_READ_S:
+                        live_read = loop.time()
+                        live = await asyncio.to_thread(_read_live, workdir) or live
+                    await progress(min(0.99, elapsed / duration_s), _note(live), live)
         finally:
             if proc.returncode is None:  # e.g. this task was cancelled
                 await _stop(proc, signal.SIGKILL)
@@ -133,6 +152,25 @@ async def run_locust(
         html=html_path.read_text() if html_path.exists() else "",
         cancelled=cancelled,
         returncode=proc.returncode,
+        csvs={
+            name: (workdir / written).read_bytes()
+            for written, name in LOCUST_CSVS.items()
+            if (workdir / written).exists()
+        },
+    )
+
+
+def _read_live(workdir: Path) -> dict[str, Any] | None:
+    # Wall clock: the Locust side stamps its buckets with time.time().
+    return live_figures(read_parts(workdir), time.time())
+
+
+def _note(live: dict[str, Any] | None) -> str:
+    if live is None:
+        return "load running"
+    return (
+        f"load running: {live['requests']} requests, {live['current_rps']:g} req/s, "
+        f"{live['failures']} failures, {live['users']} users"
     )
 
 

@@ -103,6 +103,56 @@ class StressSecond(BaseModel):
     failures: int
 
 
+class StressPhase(BaseModel):
+    """One phase of the run: figures of the requests that finished within it."""
+
+    from_s: float = Field(description="Start, in seconds since the first request.")
+    to_s: float = Field(description="End, in seconds since the first request.")
+    requests: int
+    failures: int
+    rps: float = Field(description="Requests per second within the phase.")
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+class StressPhases(BaseModel):
+    """Warm-up (the first, partial second; ramp-up while users are spawned; until the last
+    instance started during the run first answered; at most half the window), the steady
+    state after it, and the whole run."""
+
+    warm_up: StressPhase
+    steady: StressPhase
+    overall: StressPhase
+
+
+class StressHeadline(BaseModel):
+    """The figures to quote: the steady state's (the whole run's when the steady state has
+    no requests, e.g. a very short run)."""
+
+    phase: Literal["steady", "overall"]
+    requests: int
+    failures: int
+    rps: float
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+class StressLive(BaseModel):
+    """A running stress job's figures (`live` of GET /v1/jobs/{id}), refreshed about every
+    second: totals so far, and the last complete second's rate and latencies."""
+
+    requests: int = Field(description="Requests finished so far.")
+    failures: int = Field(description="Failed requests so far.")
+    current_rps: float = Field(description="Requests finished in the last complete second.")
+    average_rps: float = Field(description="Requests per second since the first request.")
+    p50_ms: float | None = Field(description="Median latency of the last complete second.")
+    p99_ms: float | None = Field(description="p99 latency of the last complete second.")
+    users: int = Field(description="Simulated users running.")
+    elapsed_s: float = Field(description="Seconds since the first request.")
+
+
 class StressResult(BaseModel):
     """What a stress job measured."""
 
@@ -119,20 +169,67 @@ class StressResult(BaseModel):
                     "measured_window_s": 29.412,
                     "window_note": "The measured window is 0.588 s shorter than the requested "
                     "30 s: the run time counts from Locust's start, before the first request is "
-                    "sent, and the window ends at the last answer. No warm-up is excluded: every "
-                    "request counts in the figures.",
+                    "sent, and the window ends at the last answer. The overall figures count "
+                    "every request; `phases` separates the warm-up from the steady state, which "
+                    "`headline` reports.",
                     "latency_ms": {
                         "p50": 12.1,
                         "p90": 20.4,
                         "p99": 48.0,
-                        "p999": 90.2,
-                        "max": 95.0,
+                        "p999": 880.0,
+                        "max": 950.0,
                     },
                     "timeline": [
                         {"t": 0, "rps": 49, "p50_ms": 12.0, "p99_ms": 51.0, "failures": 0}
                     ],
                     "users": 13,
                     "target": "http",
+                    "phases": {
+                        "warm_up": {
+                            "from_s": 0.0,
+                            "to_s": 1.6,
+                            "requests": 62,
+                            "failures": 2,
+                            "rps": 38.75,
+                            "p50_ms": 14.0,
+                            "p90_ms": 410.0,
+                            "p99_ms": 880.0,
+                            "max_ms": 950.0,
+                        },
+                        "steady": {
+                            "from_s": 1.6,
+                            "to_s": 29.412,
+                            "requests": 1418,
+                            "failures": 0,
+                            "rps": 50.99,
+                            "p50_ms": 12.0,
+                            "p90_ms": 19.8,
+                            "p99_ms": 41.0,
+                            "max_ms": 60.2,
+                        },
+                        "overall": {
+                            "from_s": 0.0,
+                            "to_s": 29.412,
+                            "requests": 1480,
+                            "failures": 2,
+                            "rps": 50.32,
+                            "p50_ms": 12.1,
+                            "p90_ms": 20.4,
+                            "p99_ms": 48.0,
+                            "max_ms": 950.0,
+                        },
+                    },
+                    "headline": {
+                        "phase": "steady",
+                        "requests": 1418,
+                        "failures": 0,
+                        "rps": 50.99,
+                        "p50_ms": 12.0,
+                        "p99_ms": 41.0,
+                    },
+                    "cold_starts": 3,
+                    "cold_starts_source": "x-fc-instance-id response headers, less the "
+                    "instances ListInstances showed before the run",
                 }
             ]
         }
@@ -155,7 +252,25 @@ class StressResult(BaseModel):
     )
     window_note: str | SkipJsonSchema[None] = absent_when_none(
         "Why the two differ: start-up before the first request, ramp-up while users are "
-        "spawned, requests given time to finish at the end; no warm-up is excluded."
+        "spawned, requests given time to finish at the end."
+    )
+    # Absent from results stored before phases were measured.
+    phases: StressPhases | SkipJsonSchema[None] = absent_when_none(
+        "Warm-up, steady state and overall figures (overall = `latency_ms`, `achieved_rps`)."
+    )
+    headline: StressHeadline | SkipJsonSchema[None] = absent_when_none(
+        "The steady state's figures: what reports and notifications quote."
+    )
+    cold_starts: int | None = Field(
+        None,
+        description="Instances started during the run (null: unknown, see `cold_starts_source`).",
+    )
+    cold_starts_source: str | SkipJsonSchema[None] = absent_when_none(
+        "Where `cold_starts` comes from: FC's x-fc-instance-id response headers, less the "
+        "instances listed (ListInstances) before the run."
+    )
+    phases_note: str | SkipJsonSchema[None] = absent_when_none(
+        "Set when the warm-up was cut at half the window (instances kept starting)."
     )
     latency_ms: StressLatency
     timeline: list[StressSecond]

@@ -1,87 +1,42 @@
 """Inline SVG charts, drawn in Python so reports need no scripts, fonts or CDNs.
 
 Every data point is an element carrying its values (``data-x``/``data-y`` on
-line points, ``data-value`` on bars), so tests and curious readers can check a
-chart against the numbers. Text is escaped here: the markup is handed to the
-templates as already-safe.
+line points, ``data-value`` on bars, ``data-low``/``data-high`` on error bars),
+so tests and curious readers can check a chart against the numbers. Text is
+escaped here: the markup is handed to the templates as already-safe.
+
+Text never collides: widths are estimated generously (:func:`text_width`),
+bar labels wrap or turn when their slot is too narrow, crowded ticks are
+thinned, and the legend, the marker's label and notes are laid out in rows
+above the plot. One outlier does not flatten the rest: when the largest
+values dwarf the others the value axis is clipped or turns logarithmic
+(:mod:`service.reports.axis`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 260
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 28, 44
+from service.reports.axis import Axis, fmt, nice_ceiling, value_axis
+from service.reports.axis import axis_max as axis_max  # service.monitoring draws with it
+from service.reports.canvas import MARGIN_LEFT, MARGIN_RIGHT, PLOT_H, WIDTH, Canvas, plot_width
+from service.reports.layout import fit_labels, text_width
+
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea")
 HIGHLIGHT = "#f59e0b"
-LEGEND_SLOT = 100
+THRESHOLD_COLOR = "#6b7280"
 
 
 @dataclass(frozen=True)
 class Series:
     name: str
     points: Sequence[tuple[float, float | None]]  # None: no value (gap)
-
-
-def nice_ceiling(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)
-
-
-def axis_max(value: float) -> float:
-    """The top of a value axis with four round steps (gridlines every quarter)."""
-    return 4 * nice_ceiling(value / 4)
-
-
-def _fmt(value: float) -> str:
-    if value == 0:
-        return "0"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:.3g}"
-    return f"{value:.2g}"
-
-
-def _frame(title: str, x_label: str, y_label: str, y_max: float) -> list[str]:
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    parts = [
-        f'<text class="title" x="{MARGIN_LEFT}" y="18">{escape(title)}</text>',
-        f'<text class="axis-label" x="{MARGIN_LEFT + plot_w / 2}" y="{HEIGHT - 6}" '
-        f'text-anchor="middle">{escape(x_label)}</text>',
-        f'<text class="axis-label" transform="translate(14 {MARGIN_TOP + plot_h / 2}) '
-        f'rotate(-90)" text-anchor="middle">{escape(y_label)}</text>',
-    ]
-    for i in range(5):
-        value = y_max * i / 4
-        y = MARGIN_TOP + plot_h - plot_h * i / 4
-        parts.append(
-            f'<line class="grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
-            f'y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" '
-            f'text-anchor="end">{_fmt(value)}</text>'
-        )
-    return parts
-
-
-def _svg(parts: list[str], label: str, kind: str) -> Markup:
-    body = "".join(parts)
-    return Markup(
-        f'<svg class="chart {kind}" role="img" aria-label="{escape(label)}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-        f'xmlns="http://www.w3.org/2000/svg">{body}</svg>'
-    )
+    # Each point's 95% interval (aligned with ``points``), drawn as error bars.
+    errors: Sequence[tuple[float, float] | None] | None = None
 
 
 def line_chart(
@@ -94,76 +49,97 @@ def line_chart(
     marker_label: str = "",
     threshold: float | None = None,
     threshold_label: str = "",
+    log_scale: bool = False,
 ) -> Markup:
+    """``log_scale``: a logarithmic axis when the values span over a decade and no
+    clipping tames them (latencies, not counts)."""
+    canvas = Canvas(title)
     xs = [x for s in series for x, y in s.points if y is not None]
     ys = [y for s in series for _, y in s.points if y is not None]
-    if threshold is not None:
-        ys.append(threshold)
+    ys += [e[1] for s in series for e in s.errors or () if e is not None]
     if not xs:
-        return _svg([*_frame(title, x_label, y_label, 1.0), _no_data()], title, "line")
+        canvas.body.append(
+            f'<text class="tick" x="{WIDTH / 2}" y="{PLOT_H / 2}" text-anchor="middle">'
+            "no data</text>"
+        )
+        return canvas.render("line", 44, x_label, y_label, Axis(1.0))
     x_min, x_max = min(xs), max(xs)
     if x_max == x_min:
         x_max = x_min + 1
-    y_max = axis_max(max(ys) * 1.05)
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    axis = value_axis(ys, threshold or 0.0, allow_log=log_scale)
 
     def px(x: float) -> float:
-        return MARGIN_LEFT + (x - x_min) / (x_max - x_min) * plot_w
+        return MARGIN_LEFT + (x - x_min) / (x_max - x_min) * plot_width()
 
     def py(y: float) -> float:
-        return MARGIN_TOP + plot_h - y / y_max * plot_h
+        return PLOT_H - axis.share(y) * PLOT_H
 
-    parts = _frame(title, x_label, y_label, y_max)
-    for x in sorted(set(xs)) if len(set(xs)) <= 12 else _spread(x_min, x_max, 6):
-        parts.append(
-            f'<text class="tick" x="{px(x):.1f}" y="{MARGIN_TOP + plot_h + 16}" '
-            f'text-anchor="middle">{_fmt(x)}</text>'
-        )
-    if threshold is not None:
-        y = py(threshold)
-        parts.append(
-            f'<line class="threshold" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
-            f'y1="{y:.1f}" y2="{y:.1f}" stroke="#6b7280" stroke-dasharray="6 4"/>'
-            f'<text class="tick" x="{WIDTH - MARGIN_RIGHT}" y="{y - 4:.1f}" '
-            f'text-anchor="end">{escape(threshold_label)}</text>'
-        )
+    legend = [(s.name, PALETTE[i % len(PALETTE)], "bar") for i, s in enumerate(series)]
+    if threshold is not None:  # named in the legend: a label on the line would cross the data
+        legend.append((threshold_label, THRESHOLD_COLOR, "dash"))
+    canvas.legend(legend)
     if marker_x is not None:
         x = px(marker_x)
-        parts.append(
-            f'<line class="marker" x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN_TOP}" '
-            f'y2="{MARGIN_TOP + plot_h}" stroke="{HIGHLIGHT}" stroke-width="2"/>'
-            f'<text class="marker-label" x="{x + 4:.1f}" y="{MARGIN_TOP + 12}" '
-            f'fill="#b45309">{escape(marker_label)}</text>'
+        canvas.note(f"▼ {marker_label}", x - 4, "marker-label", "#b45309")
+        canvas.body.append(
+            f'<line class="marker" x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{PLOT_H}" '
+            f'stroke="{HIGHLIGHT}" stroke-width="2"/>'
+        )
+    if axis.clipped:
+        above = [y for y in ys if axis.over(y)]
+        canvas.note(
+            f"▲ {len(above)} value{'s' if len(above) > 1 else ''} above the axis "
+            f"(largest {fmt(max(above))}), drawn at its top",
+            MARGIN_LEFT,
+        )
+    distinct = sorted(set(xs))
+    ticks = distinct if len(distinct) <= 12 else _spread(x_min, x_max, 6)
+    kept = thin([(px(x), fmt(x)) for x in ticks])
+    canvas.body.extend(
+        f'<text class="tick" x="{x:.1f}" y="{PLOT_H + 16}" text-anchor="middle">{text}</text>'
+        for x, text in kept
+    )
+    if threshold is not None:
+        y = py(threshold)
+        canvas.body.append(
+            f'<line class="threshold" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
+            f'y1="{y:.1f}" y2="{y:.1f}" stroke="{THRESHOLD_COLOR}" stroke-dasharray="6 4">'
+            f"<title>{escape(threshold_label)}</title></line>"
         )
     for index, s in enumerate(series):
-        color = PALETTE[index % len(PALETTE)]
-        points = [(x, y) for x, y in s.points if y is not None]
-        coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points)
+        canvas.body.extend(_polyline(s, PALETTE[index % len(PALETTE)], px, py, axis))
+    return canvas.render("line", 44, x_label, y_label, axis)
+
+
+Scale = Callable[[float], float]
+
+
+def _polyline(s: Series, color: str, px: Scale, py: Scale, axis: Axis) -> list[str]:
+    points = [(x, y) for x, y in s.points if y is not None]
+    intervals = [e for (_, y), e in zip(s.points, s.errors or (), strict=False) if y is not None]
+    coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points)
+    name = escape(s.name)
+    parts = [
+        f'<polyline class="series" data-series="{name}" points="{coords}" '
+        f'fill="none" stroke="{color}" stroke-width="2"/>'
+    ]
+    radius = 3 if len(points) <= 120 else 1  # long timelines: the line carries the shape
+    for index, (x, y) in enumerate(points):
+        interval = intervals[index] if index < len(intervals) else None
+        if interval is not None:
+            parts.append(_error_bar(interval, px(x), 24, py))
+        over = axis.over(y)
+        clip = ' data-clipped="true"' if over else ""
         parts.append(
-            f'<polyline class="series" data-series="{escape(s.name)}" points="{coords}" '
-            f'fill="none" stroke="{color}" stroke-width="2"/>'
+            f'<circle class="point" data-series="{name}" data-x="{x:g}" data-y="{y:g}"{clip} '
+            f'cx="{px(x):.1f}" cy="{py(y):.1f}" r="{radius}" fill="{color}">'
+            f"<title>{name}: {fmt(y)} at {fmt(x)}</title></circle>"
         )
-        if len(points) <= 120:
-            parts.extend(
-                f'<circle class="point" data-series="{escape(s.name)}" data-x="{x:g}" '
-                f'data-y="{y:g}" cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}">'
-                f"<title>{escape(s.name)}: {_fmt(y)} at {_fmt(x)}</title></circle>"
-                for x, y in points
+        if over:
+            parts.append(
+                f'<path class="clip-mark" d="M{px(x) - 4:.1f} 7l4 -7l4 7z" fill="{color}"/>'
             )
-        else:  # long timelines: the line carries the shape, points stay findable
-            parts.extend(
-                f'<circle class="point" data-series="{escape(s.name)}" data-x="{x:g}" '
-                f'data-y="{y:g}" cx="{px(x):.1f}" cy="{py(y):.1f}" r="1" fill="{color}"/>'
-                for x, y in points
-            )
-        # Legend on the title row, right-aligned, clear of the plot and its markers.
-        legend_x = WIDTH - MARGIN_RIGHT - (len(series) - index) * LEGEND_SLOT
-        parts.append(
-            f'<rect x="{legend_x}" y="9" width="10" height="10" fill="{color}"/>'
-            f'<text class="legend" x="{legend_x + 14}" y="18">{escape(s.name)}</text>'
-        )
-    return _svg(parts, title, "line")
+    return parts
 
 
 def bar_chart(
@@ -174,38 +150,96 @@ def bar_chart(
     *,
     highlight: int | None = None,
     highlight_label: str = "recommended",
+    errors: Sequence[tuple[float, float] | None] | None = None,
 ) -> Markup:
-    known = [v for v in values if v is not None]
-    y_max = axis_max(max(known) * 1.1) if known else 1.0
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    parts = _frame(title, "", y_label, y_max)
-    slot = plot_w / max(1, len(labels))
-    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
-        x = MARGIN_LEFT + index * slot + slot * 0.15
-        parts.append(
-            f'<text class="tick" x="{x + slot * 0.35:.1f}" y="{MARGIN_TOP + plot_h + 16}" '
-            f'text-anchor="middle">{escape(label)}</text>'
-        )
+    """Bars with optional error bars (``errors``: each bar's interval, or None); the
+    highlighted bar is drawn in the highlight color with a ★ under its label."""
+    canvas = Canvas(title)
+    intervals = list(errors) if errors is not None else [None] * len(values)
+    tops = [v for v in values if v is not None] + [e[1] for e in intervals if e is not None]
+    axis = value_axis(tops)
+    legend = [("95% interval", "#111827", "error")] if any(intervals) else []
+    if highlight is not None:
+        legend.insert(0, (f"★ {highlight_label}", HIGHLIGHT, "bar"))
+    if legend:
+        canvas.legend(legend)
+    if axis.clipped:
+        canvas.note("▲ bars and intervals above the axis are cut at its top", MARGIN_LEFT)
+    slot = plot_width() / max(1, len(labels))
+    fitted = fit_labels(labels, slot, highlight)
+
+    def py(y: float) -> float:
+        return PLOT_H - axis.share(y) * PLOT_H
+
+    for index, (label, value, interval) in enumerate(zip(labels, values, intervals, strict=True)):
+        center = MARGIN_LEFT + index * slot + slot / 2
+        chosen = index == highlight
+        canvas.body.append(fitted.draw(index, center, PLOT_H + 14))
         if value is None:
-            parts.append(
-                f'<text class="tick" x="{x + slot * 0.35:.1f}" y="{MARGIN_TOP + plot_h - 6}" '
+            canvas.body.append(
+                f'<text class="tick" x="{center:.1f}" y="{PLOT_H - 6}" '
                 f'text-anchor="middle">failed</text>'
             )
             continue
-        height = value / y_max * plot_h
-        chosen = index == highlight
-        color = HIGHLIGHT if chosen else PALETTE[0]
-        parts.append(
-            f'<rect class="bar{" recommended" if chosen else ""}" data-label="{escape(label)}" '
-            f'data-value="{value:g}" x="{x:.1f}" y="{MARGIN_TOP + plot_h - height:.1f}" '
-            f'width="{slot * 0.7:.1f}" height="{height:.1f}" fill="{color}">'
-            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
-            f'<text class="value" x="{x + slot * 0.35:.1f}" '
-            f'y="{MARGIN_TOP + plot_h - height - 4:.1f}" text-anchor="middle">{_fmt(value)}'
-            f"{' ★ ' + str(escape(highlight_label)) if chosen else ''}</text>"
+        canvas.body.append(
+            _bar(label, value, center, slot, chosen, py, over=axis.over(value))
+            + (_error_bar(interval, center, slot, py) if interval else "")
         )
-    return _svg(parts, title, "bar")
+        top = min(py(value), py(interval[1]) if interval else PLOT_H)
+        text = ("↑ " if axis.over(value) else "") + fmt(value)
+        if text_width(text) <= slot - 2 and top > 12:
+            canvas.body.append(
+                f'<text class="value" x="{center:.1f}" y="{top - 5:.1f}" '
+                f'text-anchor="middle">{text}</text>'
+            )
+    return canvas.render("bar", fitted.height + 8, "", y_label, axis)
+
+
+def _bar(
+    label: str, value: float, center: float, slot: float, chosen: bool, py: Scale, over: bool
+) -> str:
+    top, width = py(value), min(slot * 0.6, 80)
+    color = HIGHLIGHT if chosen else PALETTE[0]
+    cls = "bar recommended" if chosen else "bar"
+    clip = ' data-clipped="true"' if over else ""
+    return (
+        f'<rect class="{cls}" data-label="{escape(label)}" data-value="{value:g}"{clip} '
+        f'x="{center - width / 2:.1f}" y="{top:.1f}" width="{width:.1f}" '
+        f'height="{PLOT_H - top:.1f}" fill="{color}">'
+        f"<title>{escape(label)}: {fmt(value)}</title></rect>"
+    )
+
+
+def _error_bar(interval: tuple[float, float], center: float, slot: float, py: Scale) -> str:
+    low, high = interval
+    cap = min(slot * 0.15, 8)
+    y_low, y_high = py(low), py(high)
+    return (
+        f'<path class="error-bar" data-low="{low:g}" data-high="{high:g}" '
+        f'd="M{center:.1f} {y_low:.1f}V{y_high:.1f}M{center - cap:.1f} {y_high:.1f}'
+        f'h{2 * cap:.1f}M{center - cap:.1f} {y_low:.1f}h{2 * cap:.1f}" '
+        f'stroke="#111827" stroke-width="1.5" fill="none">'
+        f"<title>95% interval {fmt(low)} to {fmt(high)}</title></path>"
+    )
+
+
+def thin(ticks: list[tuple[float, str]], gap: float = 6) -> list[tuple[float, str]]:
+    """Drop ticks whose (centered) text would touch the previous kept one; the last tick
+    wins over the one before it."""
+
+    def touches(a: tuple[float, str], b: tuple[float, str]) -> bool:
+        return b[0] - text_width(b[1]) / 2 < a[0] + text_width(a[1]) / 2 + gap
+
+    kept: list[tuple[float, str]] = []
+    for tick in ticks[:-1]:
+        if not kept or not touches(kept[-1], tick):
+            kept.append(tick)
+    if ticks:
+        while len(kept) > 1 and touches(kept[-1], ticks[-1]):
+            kept.pop()
+        if not kept or not touches(kept[-1], ticks[-1]):
+            kept.append(ticks[-1])
+    return kept
 
 
 def _spread(low: float, high: float, count: int) -> list[float]:
@@ -213,9 +247,3 @@ def _spread(low: float, high: float, count: int) -> list[float]:
     step = nice_ceiling((high - low) / count)
     first = math.ceil(low / step) * step
     return [first + i * step for i in range(int((high - first) / step) + 1)]
-
-
-def _no_data() -> str:
-    return (
-        f'<text class="tick" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data</text>'
-    )

@@ -57,7 +57,7 @@ def stress_charts(result: dict[str, Any]) -> tuple[Markup, Markup]:
     ]
     return (
         line_chart("Requests per second", rps, "seconds since start", "req/s"),
-        line_chart("Latency over time", latency, "seconds since start", "ms"),
+        line_chart("Latency over time", latency, "seconds since start", "ms", log_scale=True),
     )
 
 
@@ -79,12 +79,39 @@ def stress_report(function: str, params: dict[str, Any], result: dict[str, Any])
 
 
 def _spec_label(spec: dict[str, Any]) -> str:
-    return f"{spec['cpu']:g} vCPU/{spec['memorySize']} MB"
+    return f"{spec['cpu']:g} vCPU · {spec['memorySize']} MB"
+
+
+def _bounds(interval: Any, scale: float = 1.0) -> tuple[float, float] | None:
+    """An interval as (low, high), None when absent (results stored before intervals)."""
+    if not isinstance(interval, dict) or interval.get("low") is None:
+        return None
+    return (float(interval["low"]) * scale, float(interval["high"]) * scale)
+
+
+def _currency(result: dict[str, Any]) -> str:
+    # Results stored before the currency was recorded were priced in the default, USD.
+    return str((result.get("price_model") or {}).get("currency") or "USD")
+
+
+def _spec_recommendation(rec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The recommendation with every field the template reads (old results lack some)."""
+    if rec is None:
+        return None
+    defaults = {
+        "ci": None,
+        "meaningful": True,
+        "reason": None,
+        "equivalent_to": None,
+        "separation": None,
+        "saving_vs_live_pct": None,
+    }
+    return {**defaults, **rec}
 
 
 def eval_spec_report(function: str, params: dict[str, Any], result: dict[str, Any]) -> str:
     specs = result["specs"]
-    rec = result["recommendation"]
+    rec = _spec_recommendation(result["recommendation"])
     labels = [_spec_label(s) for s in specs]
     chosen = next(
         (
@@ -98,21 +125,46 @@ def eval_spec_report(function: str, params: dict[str, Any], result: dict[str, An
         s["cost_per_invocation"] * 1_000_000 if s["cost_per_invocation"] is not None else None
         for s in specs
     ]
+    currency = _currency(result)
+    live = (result["live"]["cpu"], result["live"]["memorySize"])
+    rows = [
+        {
+            **s,
+            "label": _spec_label(s),
+            "interval": _bounds(s.get("ci")),
+            "cost_interval": _bounds(s.get("cost_ci"), 1_000_000),
+            "live": (s["cpu"], s["memorySize"]) == live,
+            "chosen": i == chosen,
+        }
+        for i, s in enumerate(specs)
+    ]
+    has_intervals = any(row["interval"] for row in rows)
     return _render(
         "eval_spec.html",
         function,
         params=params,
         result=result,
         rec=rec,
+        rows=rows,
+        currency=currency,
+        has_intervals=has_intervals,
+        warnings=result.get("warnings") or [],
+        ci_method=result.get("ci_method"),
         duration_chart=bar_chart(
             "Billed duration per spec (trimmed mean)",
             labels,
             [s["duration_ms"] for s in specs],
             "ms",
             highlight=chosen,
+            errors=[row["interval"] for row in rows] if has_intervals else None,
         ),
         cost_chart=bar_chart(
-            "Cost per million invocations", labels, costs, "cost", highlight=chosen
+            f"Cost per million invocations ({currency})",
+            labels,
+            costs,
+            f"{currency} / 1M invocations",
+            highlight=chosen,
+            errors=[row["cost_interval"] for row in rows] if has_intervals else None,
         ),
     )
 
@@ -120,12 +172,19 @@ def eval_spec_report(function: str, params: dict[str, Any], result: dict[str, An
 def eval_concurrency_report(function: str, params: dict[str, Any], result: dict[str, Any]) -> str:
     steps = result["steps"]
     rec = result["recommendation"]
+    if rec is not None:
+        rec = {"p99_ci": None, "reason": None, "saving_vs_live_pct": None, **rec}
     marker = rec["instanceConcurrency"] if rec else None
+    p99_errors = [_bounds(s.get("p99_ci")) for s in steps]
     latency = line_chart(
         "Latency by instance concurrency",
         [
             Series("p50 ms", [(s["concurrency"], s["p50_ms"]) for s in steps]),
-            Series("p99 ms", [(s["concurrency"], s["p99_ms"]) for s in steps]),
+            Series(
+                "p99 ms",
+                [(s["concurrency"], s["p99_ms"]) for s in steps],
+                errors=p99_errors if any(p99_errors) else None,
+            ),
         ],
         "instanceConcurrency",
         "ms",
@@ -133,6 +192,7 @@ def eval_concurrency_report(function: str, params: dict[str, Any], result: dict[
         marker_label="recommended",
         threshold=result["rt_threshold_ms"],
         threshold_label=f"threshold {result['rt_threshold_ms']:g} ms",
+        log_scale=True,
     )
     throughput = line_chart(
         "Throughput of one instance",
@@ -142,12 +202,20 @@ def eval_concurrency_report(function: str, params: dict[str, Any], result: dict[
         marker_x=marker,
         marker_label="recommended",
     )
+    rows = [
+        {**s, "interval": interval, "capped": bool((s.get("p99_ci") or {}).get("capped"))}
+        for s, interval in zip(steps, p99_errors, strict=True)
+    ]
     return _render(
         "eval_concurrency.html",
         function,
         params=params,
         result=result,
         rec=rec,
+        rows=rows,
+        currency=_currency(result),
+        has_intervals=any(p99_errors),
+        ci_method=result.get("ci_method"),
         latency_chart=latency,
         throughput_chart=throughput,
     )

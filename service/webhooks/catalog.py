@@ -116,7 +116,8 @@ EVENTS: dict[EventType, _Doc] = {
     ),
     EventType.JOB_FINISHED: _Doc(
         "A stress or eval job ended (`succeeded`, `failed` or `cancelled`); eval jobs carry "
-        "their `recommendation`.",
+        "their `recommendation`; succeeded jobs their `headline` figures and a signed "
+        "`report_url` that opens in a browser without a token until it expires.",
         {
             "job_id": "job_8c1d0e4b2a",
             "kind": "eval-spec",
@@ -135,6 +136,17 @@ EVENTS: dict[EventType, _Doc] = {
                 "relative_cost": 1.0,
                 "relative_duration": 1.5137,
             },
+            "headline": {
+                "recommendation": {
+                    "cpu": 1.0,
+                    "memorySize": 2048,
+                    "duration_ms": 182.4,
+                    "cost_per_1m": 4.1,
+                },
+                "saving_vs_live_pct": 37.5,
+            },
+            "report_url": "https://fcplane.example.com/v1/jobs/job_8c1d0e4b2a/report"
+            "?expires=1765700000&signature=5b0c…",
         },
         "/v1/jobs/job_8c1d0e4b2a",
     ),

@@ -19,9 +19,11 @@ from datetime import timedelta
 
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
+from service.kit.request_id import bound_request_id
 from service.kit.settings import Settings
 from service.models import WebhookAttempt, WebhookEvent, WebhookSubscription
 from service.models.base import utcnow
+from service.telemetry.metrics import count_webhook_attempt
 from service.webhooks import messages, transport
 from service.webhooks.outbox import add_waker, remove_waker
 from service.webhooks.repository import OutboxRepository
@@ -148,19 +150,24 @@ class Dispatcher:
         return [_Work(d.id, d.attempts, e, s) for d, e, s in rows]
 
     async def _deliver(self, work: _Work) -> None:
-        try:
-            result = await self._attempt(work.event, work.subscription)
-            self._unrecorded.append((work, result))
-            async with self._write_lock:
-                batch, self._unrecorded = self._unrecorded, []
-                if batch:
-                    await self._record(batch)
-        except Exception as exc:
-            # One bad row must not stop the others; its lease expires and it is
-            # tried again. Type only: the text may carry a URL or payload.
-            log.error(
-                "webhook delivery %s failed internally: %s", work.delivery_id, type(exc).__name__
-            )
+        # Under the id of the request that caused the event: its log lines lead back to it.
+        with bound_request_id(work.event.request_id):
+            try:
+                result = await self._attempt(work.event, work.subscription)
+                count_webhook_attempt(result.outcome.value)
+                self._unrecorded.append((work, result))
+                async with self._write_lock:
+                    batch, self._unrecorded = self._unrecorded, []
+                    if batch:
+                        await self._record(batch)
+            except Exception as exc:
+                # One bad row must not stop the others; its lease expires and it is
+                # tried again. Type only: the text may carry a URL or payload.
+                log.error(
+                    "webhook delivery %s failed internally: %s",
+                    work.delivery_id,
+                    type(exc).__name__,
+                )
 
     async def _attempt(
         self, event: WebhookEvent, subscription: WebhookSubscription
@@ -225,14 +232,16 @@ class Dispatcher:
                     reason = f"receiver answered 410 Gone at {utcnow():%Y-%m-%dT%H:%M:%SZ}"
                     await outbox.disable(work.subscription.id, reason)
         for work, result in batch:
-            log.info(
-                "webhook delivery %s to subscription %s: %s (status %s, %d ms)",
-                work.delivery_id,
-                work.subscription.id,
-                result.outcome.value,
-                result.status_code,
-                result.latency_ms,
-            )
+            # A batch records other tasks' attempts too: each line under its own event's id.
+            with bound_request_id(work.event.request_id):
+                log.info(
+                    "webhook delivery %s to subscription %s: %s (status %s, %d ms)",
+                    work.delivery_id,
+                    work.subscription.id,
+                    result.outcome.value,
+                    result.status_code,
+                    result.latency_ms,
+                )
 
 
 class BackgroundDispatcher:

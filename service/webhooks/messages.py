@@ -139,6 +139,14 @@ def summary_lines(event: Event) -> list[str]:
     for key in ("message", "error"):
         if isinstance(payload.get(key), str) and payload[key]:
             lines.append(f"{key.capitalize()}: {_short(payload[key])}")
+    # job.finished: its headline figures, and a signed report link (kept whole).
+    if isinstance(headline := payload.get("headline"), Mapping):
+        figures = [
+            f"{k.replace('_', ' ')} {_short(v)}" for k, v in headline.items() if v is not None
+        ]
+        lines.append(f"Headline: {' · '.join(figures)}")
+    if isinstance(payload.get("report_url"), str):
+        lines.append(f"Report: {payload['report_url']}")
     for key, heading in _CHANGE_GROUPS:
         changes = payload.get(key)
         if isinstance(changes, Sequence) and not isinstance(changes, str) and changes:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from service.functions.paths import function_path
 from service.kit.redact import scrub_keys
+from service.kit.request_id import current_request_id
 from service.models import WebhookDelivery, WebhookEvent
 from service.models.function import FunctionRef
 from service.webhooks.repository import OutboxRepository
@@ -76,6 +77,8 @@ async def emit(
         # JSON-ready now (datetimes, enums, pydantic models), so a payload that
         # cannot be stored fails here, in the caller's code, not at commit.
         payload=scrub_keys(to_jsonable_python(dict(payload))),
+        # The request (or job) that caused it: its deliveries log under the same id.
+        request_id=current_request_id(),
     )
     await outbox.add(event)
     subscriptions = await outbox.subscribed_ids(kind, function)
@@ -100,6 +103,7 @@ async def emit_test(session: AsyncSession, subscription_id: int, actor: str) -> 
         actor=actor,
         resource=f"/v1/webhooks/{subscription_id}",
         payload={"message": "If you can read this, the webhook works."},
+        request_id=current_request_id(),
     )
     await outbox.add(event)
     delivery = WebhookDelivery(

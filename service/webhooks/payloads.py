@@ -7,7 +7,7 @@ delivery path builds them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -102,6 +102,15 @@ class JobFinishedData(BaseModel):
     error: str | SkipJsonSchema[None] = absent_when_none("Why it failed.")
     recommendation: SpecRecommendation | ConcurrencyRecommendation | None = Field(
         None, description="Eval jobs only: the recommendation (null when nothing qualified)."
+    )
+    headline: dict[str, Any] | SkipJsonSchema[None] = absent_when_none(
+        "Succeeded stress and eval jobs: the figures to quote. Stress: `requests`, `rps`, "
+        "`p99_ms` (of `p99_phase`, the steady state) and `failures`; eval: the "
+        "`recommendation` and `saving_vs_live_pct` when measured."
+    )
+    report_url: str | SkipJsonSchema[None] = absent_when_none(
+        "Succeeded jobs: a signed link to the HTML report that opens without a token until "
+        "it expires (FCPLANE_REPORT_LINK_TTL_SECONDS)."
     )
 
 

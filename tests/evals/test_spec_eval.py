@@ -15,8 +15,8 @@ from service.cloud.gateway import FcGateway
 from service.emulator.server import EmbeddedEmulator
 from service.evals.kinds import EVAL_SPEC
 from service.evals.pricing import PriceModel
+from service.evals.recommend import recommend
 from service.evals.schemas import EvalSpecParams
-from service.evals.spec import recommend
 from service.jobs.contract import JobCancelled, JobOutcome
 from service.kit.errors import DomainError
 from service.kit.settings import Settings
@@ -60,6 +60,7 @@ class BurnEval:
 
     outcome: JobOutcome
     notes: list[tuple[float, str]]
+    lives: list[dict[str, Any]]
     price: PriceModel
     functions_after: list[str]
     modified_before: str
@@ -103,6 +104,7 @@ async def burn_eval(
         return BurnEval(
             outcome=outcome,
             notes=control.notes,
+            lives=control.lives,
             price=PriceModel.from_settings(priced),
             functions_after=[f["functionName"] for f in await gateway.list_functions(access)],
             modified_before=before["lastModifiedTime"],
@@ -130,20 +132,44 @@ async def test_costs_and_recommendations_follow_the_measurements(burn_eval: Burn
         expected = burn_eval.price.cost_per_invocation(cpu, spec["memorySize"], spec["duration_ms"])
         assert spec["cost_per_invocation"] == pytest.approx(expected, rel=1e-6), cpu
         assert spec["min_ms"] <= spec["duration_ms"] <= spec["max_ms"], spec  # a trimmed mean
+        # 4 runs trimmed 25% keep 2: a t interval with 1 degree of freedom around the mean.
+        ci = spec["ci"]
+        assert (ci["method"], ci["level"], ci["samples"]) == ("t", 0.95, 4)
+        assert ci["low"] <= spec["duration_ms"] <= ci["high"]
+        assert spec["cost_ci"]["low"] <= spec["cost_per_invocation"] <= spec["cost_ci"]["high"]
     costs = {cpu: s["cost_per_invocation"] for cpu, s in by_cpu.items()}
     # 2.5x cheaper per unit of work on a quiet machine; load slows the cpu=1 runs
     # (which need a whole core) more than the 0.25 ones, so this does not flip.
     assert costs[0.25] < min(costs[0.5], costs[1.0]), costs
-    assert result["recommendation"]["cpu"] == 0.25
-    assert result["recommendation"]["strategy"] == "cost"
-    assert result["recommendation"]["cost_per_invocation"] == costs[0.25]
-    # The speed pick is the fastest spec as measured (which one that is, is
-    # timing: see the next test).
-    speed = recommend(result["specs"], "speed")
+    rec = result["recommendation"]
+    assert rec["cpu"] == 0.25
+    assert rec["strategy"] == "cost"
+    assert rec["cost_per_invocation"] == costs[0.25]
+    # The cheapest to run, so no cheaper spec could stand in for it.
+    assert rec["equivalent_to"] is None
+    assert rec["reason"] == "0.25 vCPU · 256 MB is the cost strategy's pick"
+    assert rec["currency"] == result["price_model"]["currency"] == "USD"
+    # The live spec (0.5 vCPU / 1 GB) was not among the specs: no saving to state.
+    assert rec["saving_vs_live_pct"] is None
+    assert result["ci_method"].startswith("Student-t")
+    # The speed pick is the fastest spec as measured, or a cheaper one that the
+    # intervals cannot tell apart from it (which, is timing: see the next test).
+    speed = recommend(result["specs"], "speed", price=burn_eval.price, trim=0.25)
     assert speed is not None
     fastest = min(by_cpu.values(), key=lambda s: s["duration_ms"])
-    assert speed["cpu"] == fastest["cpu"]
-    assert speed["relative_duration"] == 1.0
+    if speed["equivalent_to"] is None:
+        assert speed["cpu"] == fastest["cpu"]
+        assert speed["relative_duration"] == 1.0
+    else:
+        assert speed["equivalent_to"]["cpu"] == fastest["cpu"]
+        assert speed["cpu"] < fastest["cpu"]
+    # Live progress: the step and the results so far, one more spec at each step.
+    steps = [(live["step"], len(live["partial"])) for live in burn_eval.lives]
+    assert steps[0] == (0, 0)
+    assert steps[-1] == (3, 3)
+    assert {step for step, _ in steps} == {0, 1, 2, 3}
+    assert all(step == parts for step, parts in steps)
+    assert burn_eval.lives[-1]["partial"] == result["specs"]
     assert "<svg" in burn_eval.outcome.reports["summary"]  # charts: tests/reports
     assert burn_eval.notes[-1][0] == 1.0
 
@@ -178,9 +204,9 @@ async def test_durations_follow_the_cpu_share(burn_eval: BurnEval) -> None:
     assert durations[0.25] > durations[0.5] > durations[1.0], measured
     assert per_cpu_ms[0.5] / per_cpu_ms[1.0] == pytest.approx(2.0, rel=0.2), measured
     assert per_cpu_ms[0.25] / per_cpu_ms[1.0] == pytest.approx(4.0, rel=0.2), measured
-    speed = recommend(burn_eval.outcome.result["specs"], "speed")
+    speed = recommend(burn_eval.outcome.result["specs"], "speed", price=burn_eval.price, trim=0.25)
     assert speed is not None
-    assert speed["cpu"] == 1.0
+    assert speed["cpu"] == 1.0 or speed["equivalent_to"]["cpu"] == 1.0
 
 
 async def test_cancel_and_failure_remove_the_copy(

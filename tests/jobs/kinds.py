@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.jobs.contract import JobCancelled, JobContext, JobOutcome
+from service.jobs.contract import Artifact, JobCancelled, JobContext, JobOutcome
 from service.jobs.kinds import register
 from service.kit.errors import InvalidInput, Unavailable
+from service.kit.request_id import current_request_id
 from service.kit.settings import Settings
 
 NAME = "invoke-loop"
@@ -30,6 +32,7 @@ class InvokeLoopResult(BaseModel):
     invocations: int
     bodies: list[str]
     facts: list[str]
+    request_id: str | None = None  # the id the attempt ran under (its log lines carry it)
 
 
 class InvokeLoop:
@@ -53,7 +56,12 @@ class InvokeLoop:
                 ctx.access, ctx.function_name, params.payload.encode()
             )
             bodies.append(invocation.body.decode())
-            await ctx.progress((i + 1) / params.invocations, f"{i + 1}/{params.invocations} calls")
+            # Live figures shaped as an eval's: the step and the partial results.
+            await ctx.progress(
+                (i + 1) / params.invocations,
+                f"{i + 1}/{params.invocations} calls",
+                {"step": i + 1, "steps": params.invocations, "partial": bodies[-3:]},
+            )
             if params.sleep_s:
                 if params.ignore_cancel:
                     await asyncio.sleep(params.sleep_s)
@@ -61,8 +69,14 @@ class InvokeLoop:
                     await _sleep_unless_cancelled(ctx, params.sleep_s)
         rows = "".join(f"<li>{html.escape(b)}</li>" for b in bodies)
         return JobOutcome(
-            result={"invocations": len(bodies), "bodies": bodies, "facts": sorted(ctx.facts)},
+            result={
+                "invocations": len(bodies),
+                "bodies": bodies,
+                "facts": sorted(ctx.facts),
+                "request_id": current_request_id(),
+            },
             reports={"summary": f"<!doctype html><title>{NAME}</title><ul>{rows}</ul>"},
+            artifacts={"bodies.json": Artifact("application/json", json.dumps(bodies).encode())},
         )
 
 

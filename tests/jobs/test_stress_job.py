@@ -36,7 +36,7 @@ async def test_stress_job_stores_result_and_both_reports(
     assert sum(point["rps"] for point in result["timeline"]) == result["requests"]
     assert result["requested_duration_s"] == 2
     assert result["measured_window_s"] == result["duration_s"]
-    assert "No warm-up is excluded" in result["window_note"]
+    assert "separates the warm-up from the steady state" in result["window_note"]
     links = {link["name"]: link["url"] for link in job["reports"]}
     assert links == {
         "summary": f"{client.base_url}/v1/jobs/{job['id']}/report",

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.app import create_app
 from service.cloud.gateway import FcGateway
 from service.emulator.server import EmbeddedEmulator
-from service.jobs.execution import JobDeps, sweep
+from service.jobs.execution import JobDeps
+from service.jobs.sweeper import sweep
 from service.jobs.tasks import ArqQueue, run_job
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
@@ -116,8 +117,11 @@ async def test_burst_worker_runs_a_queued_job(
     assert (await api.get(f"/v1/jobs/{job['id']}/report")).status_code == 200
     [event] = await job_events(engine)
     assert event.payload["status"] == "succeeded"
-    # As documented in OpenAPI; `recommendation` is for eval jobs only.
-    assert set(event.payload) == set(EVENTS[EventType.JOB_FINISHED].data) - {"recommendation"}
+    # As documented in OpenAPI; `recommendation` is for eval jobs only, `headline` for
+    # stress and eval jobs; every succeeded job has a signed `report_url`.
+    documented = set(EVENTS[EventType.JOB_FINISHED].data)
+    assert set(event.payload) == documented - {"recommendation", "headline"}
+    assert "/report?expires=" in event.payload["report_url"]
     EVENT_DATA[EventType.JOB_FINISHED].model_validate(event.payload)
 
 

@@ -15,7 +15,7 @@ def test_a_short_window_explains_start_up_ramp_up_and_warm_up() -> None:
     assert "before the first request" in note
     assert "one 0.2 s interval" in note  # open loop
     assert "first ~4.5 s ran below full load" in note
-    assert note.endswith("No warm-up is excluded: every request counts in the figures.")
+    assert note.endswith("separates the warm-up from the steady state, which `headline` reports.")
 
 
 def test_a_long_window_names_the_stop_timeout_and_a_match_says_so() -> None:

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from jinja2 import UndefinedError
 
-from service.evals.pricing import PriceModel
-from service.evals.spec import recommend
-from service.kit.settings import Settings
-from service.loadtest.results import summarize
 from service.reports import browser
 from service.reports.render import (
     ENV,
@@ -22,86 +17,7 @@ from service.reports.render import (
     stress_report,
 )
 from tests.conftest import unavailable
-
-
-def stress_result(target_rps: float | None = 100.0) -> dict[str, Any]:
-    seconds = {
-        1000 + t: {
-            "count": 95 + t,
-            "failures": 1 if t == 3 else 0,
-            "hist": {12.5: 50, 20.0: 40 + t, 250.0: 5},
-            "errors": {"HTTP 503": 1} if t == 3 else {},
-        }
-        for t in range(10)
-    }
-    result = summarize({"first": 1000.0, "last": 1010.0, "seconds": seconds}, target_rps)
-    result["users"] = 25
-    return result
-
-
-def spec_result() -> dict[str, Any]:
-    price = PriceModel.from_settings(Settings())
-    specs = []
-    for cpu, memory, ms in [(0.25, 256, 800), (0.5, 1024, 400), (1.0, 2048, 200), (2.0, 4096, 190)]:
-        specs.append(
-            {
-                "cpu": cpu,
-                "memorySize": memory,
-                "invocations": 20,
-                "errors": 0,
-                "error_types": {},
-                "duration_ms": float(ms),
-                "cost_per_invocation": price.cost_per_invocation(cpu, memory, ms),
-                "min_ms": ms - 5,
-                "p50_ms": ms,
-                "max_ms": ms + 30,
-                "max_memory_mb": 40.5,
-            }
-        )
-    specs.append({**specs[0], "cpu": 0.05, "memorySize": 128, "duration_ms": None,
-                  "cost_per_invocation": None, "errors": 20,
-                  "error_types": {"UnhandledInvocationError": 20}})  # fmt: skip
-    for key in ("min_ms", "p50_ms", "max_ms", "max_memory_mb"):
-        specs[-1].pop(key)
-    return {
-        "specs": specs,
-        "recommendation": recommend(specs, "balanced", 0.5),
-        "live": {"cpu": 0.5, "memorySize": 1024, "measured": specs[1]},
-        "copy": "burn-eval-abc123",
-        "trim": 0.1,
-        "invocations": 20,
-        "warmup": 2,
-        "price_model": price.as_dict(),
-        "wall_s": 30.0,
-    }
-
-
-def concurrency_result() -> dict[str, Any]:
-    steps: list[dict[str, Any]] = [
-        {"concurrency": c, "requests": 30 * c, "p50_ms": 52.0 * max(1, c / 4),
-         "p99_ms": 60.0 * max(1, c / 4), "rps": 19.0 * min(c, 4), "errors": 0,
-         "throttles": 0, "error_types": {}}
-        for c in (1, 2, 4, 8, 16)
-    ]  # fmt: skip
-    return {
-        "steps": steps,
-        "recommendation": {
-            "instanceConcurrency": 4,
-            "cost_per_10k": 0.0021,
-            "p99_ms": 60.0,
-            "rps": 76.0,
-            "rt_threshold_ms": 100.0,
-            "cpu": 1.0,
-            "memorySize": 1024,
-        },
-        "target": "http",
-        "duration_s": 10.0,
-        "rt_threshold_ms": 100.0,
-        "copy": "sleepy-eval-abc123",
-        "live": {"cpu": 1.0, "memorySize": 1024, "instanceConcurrency": 1},
-        "price_model": {},
-        "wall_s": 60.0,
-    }
+from tests.reports.samples import concurrency_result, spec_result, stress_result
 
 
 def reports() -> dict[str, str]:
@@ -157,9 +73,16 @@ def test_spec_charts_mark_the_recommendation() -> None:
     # duration and cost charts: one bar per measured spec each, the failed one shown as text
     assert len(bars) == 2 * 4
     marked = {label for flag, label, _ in bars if flag}
-    assert marked == {f"{rec['cpu']:g} vCPU/{rec['memorySize']} MB"}
+    assert marked == {f"{rec['cpu']:g} vCPU · {rec['memorySize']} MB"}
     assert "failed" in html
     assert 'class="recommended"' in html
+    # Each bar carries its 95% interval as an error bar (duration, then cost per million).
+    errors = re.findall(r'class="error-bar" data-low="([^"]+)" data-high="([^"]+)"', html)
+    measured = [s for s in result["specs"] if s["duration_ms"] is not None]
+    assert [(float(lo), float(hi)) for lo, hi in errors[: len(measured)]] == [
+        (s["ci"]["low"], s["ci"]["high"]) for s in measured
+    ]
+    assert len(errors) == 2 * len(measured)
 
 
 def test_concurrency_charts_mark_the_recommendation() -> None:

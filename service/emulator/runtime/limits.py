@@ -10,8 +10,8 @@ handler that is slow at 0.5 vCPU, or dies at 128 MB). So the limits are real:
   allocation at once, and ``memory.max_usage_in_bytes`` (reset before every
   request) gives an honest per-request peak.
 - portable fallback (a developer laptop without cgroup rights): ``RLIMIT_DATA``
-  set with ``prlimit`` so a runaway allocation fails fast (Python sees a
-  MemoryError), a SIGSTOP/SIGCONT CPU-time budget enforced by the parent while
+  set by the instance's launcher (``ulimit -d``) so a runaway allocation fails
+  fast (Python sees a MemoryError), a SIGSTOP/SIGCONT CPU-time budget enforced by the parent while
   a request runs, and ``VmHWM`` from ``/proc`` (reset through ``clear_refs``)
   for the peak.
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import resource
 import secrets
 import signal
 import time
@@ -212,13 +211,18 @@ class InstanceLimits:
                 self._pids_group = group
 
     def wrap(self, argv: list[str]) -> list[str]:
-        """Make the process join its groups before exec, so all of it is limited."""
+        """Make the process join its groups (or take its memory rlimit) before exec, so
+        all of it is limited."""
         groups = (self._cpu_group, self._mem_group, self._pids_group)
-        procs = [g / "cgroup.procs" for g in groups if g]
-        if not procs:
+        steps = [f'echo $$ > "{g / "cgroup.procs"}"' for g in groups if g]
+        if self._mem_group is None:
+            # Set here and inherited through bwrap: prlimit() on the running instance
+            # would need CAP_SYS_RESOURCE inside the sandbox's user namespace, which
+            # newer kernels refuse to the host's root (EPERM).
+            steps.append(f"ulimit -d {self._settings.memory_mb * 1024}")
+        if not steps:
             return argv
-        joins = "; ".join(f'echo $$ > "{p}"' for p in procs)
-        return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *argv]
+        return ["/bin/sh", "-c", f'{"; ".join(steps)}; exec "$@"', "sh", *argv]
 
     @property
     def needs_process(self) -> bool:
@@ -242,9 +246,6 @@ class InstanceLimits:
             with contextlib.suppress(OSError):
                 self._status_fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
                 self._clear_fd = os.open(f"/proc/{pid}/clear_refs", os.O_WRONLY)
-            limit = self._settings.memory_mb * 1024 * 1024
-            with contextlib.suppress(OSError):
-                resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
 
     @property
     def throttled_by_parent(self) -> bool:

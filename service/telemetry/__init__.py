@@ -1,0 +1,1 @@
+"""fcplane's own telemetry: Prometheus metrics at /metrics and request ids (X-Request-ID)."""
