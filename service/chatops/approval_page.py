@@ -54,7 +54,7 @@ _HEADERS = {
 }
 _HTML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The page"},
-    **problems(401, 403, 404, 409),
+    **problems(401, 403, 404, 409, 422),
 }
 
 
