@@ -208,7 +208,7 @@ async def screenshots(access: FcAccess, out: Path) -> None:
         "eval-concurrency": await EVAL_CONCURRENCY.run(
             context(access, settings, "orders-api"),
             EvalConcurrencyParams(
-                concurrency=[1, 2, 3, 4, 6, 8], duration_s=5, rt_threshold_ms=100
+                concurrency=[1, 2, 3, 4, 6, 8], duration_s=5, rt_threshold_ms=150
             ),
         ),
     }
