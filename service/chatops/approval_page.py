@@ -21,20 +21,17 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from service.chatops import delivery, receipts
 from service.chatops.contract import ActionRequest, Button, ChatUser, Reply, ReplyTarget
-from service.chatops.integrations import IntegrationService, as_contract
+from service.chatops.integrations import IntegrationDisabled, IntegrationService, as_contract
 from service.chatops.repository import IntegrationRepository, PlatformLogRepository
-from service.kit.crypto import load_or_create_dev_key
+from service.kit.crypto import purpose_key
 from service.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from service.kit.openapi import SIGNED_REQUEST, problems
 from service.kit.settings import Settings
@@ -73,19 +70,9 @@ def _not_valid() -> LinkNotValid:
 router = APIRouter(route_class=StrictRoute, tags=["chat-ops"])
 
 
-@lru_cache(maxsize=8)
-def _derive(secret: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"fcplane/chatops/approval-link/v1"
-    ).derive(secret.encode())
-
-
 def _key(settings: Settings) -> bytes:
-    configured = settings.secret_key
-    secret = (
-        configured.get_secret_value() if configured else load_or_create_dev_key(settings.data_dir)
-    )
-    return _derive(secret)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return purpose_key(secret, settings.data_dir, b"fcplane/chatops/approval-link/v1")
 
 
 def _mac(settings: Settings, approval_id: str, decision: str, expires: int) -> str:
@@ -175,6 +162,9 @@ async def _load(state: AppState, approval_id: str) -> tuple[ChatApproval, ChatIn
             integration = await IntegrationRepository(session).get(approval.integration_id)
     if approval is None or integration is None:
         raise NotFound(f"approval {approval_id} does not exist (any more)")
+    if not integration.enabled:
+        # A disabled integration decides nothing, through chat or through its links.
+        raise IntegrationDisabled(f"chat integration {integration.name!r} is disabled")
     return approval, integration
 
 
@@ -240,9 +230,11 @@ async def confirm_approval(approval_id: ApprovalId, request: Request) -> HTMLRes
     state = app_state(request)
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     decision, sig = form.get("decision", ""), form.get("sig", "")
+    raw_expires = form.get("expires", "")
+    # isascii: "²".isdigit() is true, int("²") raises.
     expires = (
-        int(form["expires"])
-        if form.get("expires", "").isdigit() and len(form["expires"]) < 13
+        int(raw_expires)
+        if raw_expires.isascii() and raw_expires.isdigit() and len(raw_expires) < 13
         else 0
     )
     if decision not in ("approve", "reject") or not _valid(

@@ -34,7 +34,7 @@ from service.jobs.facts import trigger_facts
 from service.jobs.kinds import KINDS
 from service.jobs.repository import JobRepository
 from service.jobs.schemas import JobStatus
-from service.jobs.service import Target, announce_finished, target_of
+from service.jobs.service import SUMMARY_REPORT, Target, announce_finished, target_of
 from service.kit.crypto import SecretBox
 from service.kit.db import Database
 from service.kit.errors import DomainError
@@ -149,7 +149,13 @@ class _Attempt:
                 await repo.put_reports(self.job_id, reports)
             if artifacts:
                 await repo.put_artifacts(self.job_id, artifacts)
-            await announce_finished(session, self.job_id, None, self.deps.settings)
+            await announce_finished(
+                session,
+                self.job_id,
+                None,
+                self.deps.settings,
+                report=bool(reports and SUMMARY_REPORT in reports),
+            )
         return True
 
     async def release(self) -> None:

@@ -9,7 +9,6 @@ pointed at another job without the key.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import time
@@ -17,10 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from service.kit.crypto import load_or_create_dev_key
+from service.kit.crypto import purpose_key
 from service.kit.errors import DomainError
 from service.kit.settings import Settings
 
@@ -38,19 +34,10 @@ class SignedLink:
     expires_at: datetime
 
 
-@functools.lru_cache(maxsize=8)
-def _derive(secret: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=LINK_KEY_INFO).derive(
-        secret.encode()
-    )
-
-
 def link_key(settings: Settings) -> bytes:
     """The link-signing key (the same in the API and in workers sharing the secret key)."""
-    if settings.secret_key is not None:
-        return _derive(settings.secret_key.get_secret_value())
-    # Development: the generated key (the API has already warned that it is one).
-    return _derive(load_or_create_dev_key(settings.data_dir))
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return purpose_key(secret, settings.data_dir, LINK_KEY_INFO)
 
 
 def signature(key: bytes, job_id: str, expires: int) -> str:

@@ -109,10 +109,16 @@ def target_of(account: Account, function: Function | None, box: SecretBox) -> Ta
 
 
 async def announce_finished(
-    session: AsyncSession, job_id: str, actor: str | None, settings: Settings
+    session: AsyncSession,
+    job_id: str,
+    actor: str | None,
+    settings: Settings,
+    *,
+    report: bool = False,
 ) -> None:
     """Emit job.finished in the transaction that finished the job: with a succeeded job's
-    headline figures and a signed link to its report (FCPLANE_REPORT_LINK_TTL_SECONDS)."""
+    headline figures and, when it stored one (``report``; a build does not), a signed
+    link to its report (FCPLANE_REPORT_LINK_TTL_SECONDS)."""
     job = await JobRepository(session).with_function(job_id)
     if job is None:
         return
@@ -127,9 +133,10 @@ async def announce_finished(
         payload["error"] = job.error
     if job.result and "recommendation" in job.result:
         payload["recommendation"] = job.result["recommendation"]
-    if job.status == JobStatus.SUCCEEDED.value:
-        if (headline := headline_of(job.kind, job.result)) is not None:
-            payload["headline"] = headline
+    succeeded = job.status == JobStatus.SUCCEEDED.value
+    if succeeded and (headline := headline_of(job.kind, job.result)) is not None:
+        payload["headline"] = headline
+    if succeeded and report:
         link = signed_report_url(settings, job.id, settings.report_link_ttl_seconds)
         payload["report_url"] = link.url
     await emit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -74,3 +75,16 @@ def configured_key(secret_key: str | None, data_dir: Path) -> str:
         return secret_key
     log.warning("FCPLANE_SECRET_KEY is not set; using a generated development key in %s", data_dir)
     return load_or_create_dev_key(data_dir)
+
+
+@functools.lru_cache(maxsize=16)
+def purpose_key(secret_key: str | None, data_dir: Path, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose (signed report links, approval links), derived
+    from the server key with HKDF so that no purpose ever holds the key itself.
+
+    Cached: signing a link is on request paths, and without FCPLANE_SECRET_KEY the
+    development key would otherwise be read from disk every time."""
+    secret = secret_key if secret_key is not None else load_or_create_dev_key(data_dir)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        secret.encode()
+    )

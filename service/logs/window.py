@@ -41,7 +41,10 @@ def parse_time(raw: str, field: str, now: datetime) -> datetime:
         return now
     relative = _RELATIVE.match(text)
     if relative:
-        return now - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2)])
+        try:
+            return now - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2)])
+        except OverflowError:
+            raise InvalidInput(f"{field}: {text} is out of range", field=field) from None
     if text.isdigit():
         try:
             return datetime.fromtimestamp(int(text), UTC)
@@ -58,6 +61,8 @@ def window(start: str | None, end: str | None, now: datetime | None = None) -> W
     """The window from the query; 422 naming the field for a bad or reversed one."""
     now = now or datetime.fromtimestamp(time.time(), UTC)
     until = parse_time(end, "to", now) if end is not None else now
+    if until.year < 1970:
+        raise InvalidInput("to is before 1970", field="to")
     since = parse_time(start, "from", now) if start is not None else until - DEFAULT_SPAN
     if since >= until:
         raise InvalidInput("from must be before to", field="from")

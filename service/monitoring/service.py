@@ -106,6 +106,8 @@ def window(
         )
     current = now or datetime.now(UTC)
     end = _utc(end) if end is not None else current
+    if end < current - RETENTION:
+        raise InvalidInput("to is older than CloudMonitor keeps metrics (31 days)", field="to")
     start = _utc(start) if start is not None else end - DEFAULT_RANGE
     if start >= end:
         raise InvalidInput("from must be earlier than to", field="from")

@@ -109,8 +109,9 @@ class JobFinishedData(BaseModel):
         "`recommendation` and `saving_vs_live_pct` when measured."
     )
     report_url: str | SkipJsonSchema[None] = absent_when_none(
-        "Succeeded jobs: a signed link to the HTML report that opens without a token until "
-        "it expires (FCPLANE_REPORT_LINK_TTL_SECONDS)."
+        "Succeeded jobs that stored a report (stress, evals; not builds): a signed link to "
+        "the HTML report that opens without a token until it expires "
+        "(FCPLANE_REPORT_LINK_TTL_SECONDS)."
     )
 
 

@@ -16,6 +16,7 @@ from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fc20230330.client import Client
 from arq import create_pool
 from arq.connections import RedisSettings
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.app import create_app
 from service.emulator.server import EmbeddedEmulator
@@ -25,7 +26,7 @@ from tests.build.conftest import INDEX_PY, SIX, make_zip
 from tests.conftest import REDIS_URL, unavailable
 from tests.deploys.conftest import BASE_CONFIG, deploy, emulator, fc, fc_account, upload
 from tests.fc import register_account
-from tests.jobs.conftest import wait_for
+from tests.jobs.conftest import job_events, wait_for
 
 __all__ = ["emulator", "fc", "fc_account"]
 
@@ -72,7 +73,7 @@ def invoke(fc: Client, name: str) -> tuple[str | None, bytes]:
 
 
 async def test_a_built_package_deploys_and_imports_its_dependency_and_is_cached(
-    client: httpx.AsyncClient, fc_account: str, fc: Client
+    client: httpx.AsyncClient, fc_account: str, fc: Client, engine: AsyncEngine
 ) -> None:
     # The source alone does not run: `six` is not on FC (nor in the emulator's sandbox).
     source_sha = await upload(client, make_zip(dict(SOURCE)))
@@ -83,6 +84,9 @@ async def test_a_built_package_deploys_and_imports_its_dependency_and_is_cached(
 
     job = await finished(client, await build_job(client, SOURCE))
     assert job["status"] == "succeeded", job
+    # A build stores no HTML report: its job.finished carries no link to one.
+    [event] = [e for e in await job_events(engine) if e.payload["job_id"] == job["id"]]
+    assert "report_url" not in event.payload
     result = job["result"]
     assert result["cached"] is False
     assert result["layer"] is None

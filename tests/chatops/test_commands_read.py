@@ -138,3 +138,24 @@ async def test_jobs_command_reads_a_job(
     assert field(reply, "kind") == "stress"
     assert field(reply, "function") == "local/hello"
     assert field(reply, "status") in ("queued", "running", "succeeded")
+
+
+async def test_secret_values_never_reach_the_channel(
+    client: httpx.AsyncClient, app: FastAPI, fc: Client, fc_account: str
+) -> None:
+    """A reply is read by everyone in the channel, whatever their scope: a change to a
+    secret-looking variable shows as *** in the plan's text and table; others do not."""
+    await first_deploy(client, "hello", environmentVariables={"DB_PASSWORD": "old-pw-1234"})
+    chat = await open_chat(client, app)
+    sdk_update(
+        fc,
+        "hello",
+        environment_variables={"DB_PASSWORD": "new-pw-5678", "REGION": "cn-shanghai"},
+    )
+    drifted = await chat.say("plan hello", ALICE)
+    shown = drifted.text + table_text(drifted)
+    assert "environmentVariables.DB_PASSWORD" in shown
+    for secret in ("old-pw-1234", "new-pw-5678"):
+        assert secret not in shown
+    assert "***" in drifted.text
+    assert "cn-shanghai" in shown

@@ -163,3 +163,26 @@ async def test_unknown_approval_and_bad_query(
     bad = await anonymous.get(f"/v1/chat/approvals/{missing}?decision=maybe&expires=1&sig=x")
     assert bad.headers["content-type"] == "application/problem+json"
     assert bad.status_code == 422
+
+
+async def test_a_disabled_integration_s_links_decide_nothing(
+    anonymous: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+) -> None:
+    robot = await _robot(client, second=False)
+    approval_id = await _approval(db, robot["id"])
+    link = _link(settings, approval_id, "approve")
+    disabled = await client.patch(f"/v1/chat-integrations/{robot['id']}", json={"enabled": False})
+    assert disabled.status_code == 200, disabled.text
+    page = await anonymous.get(link)
+    assert page.status_code == 403
+    assert page.json()["code"] == "integration_disabled"
+    confirm = await anonymous.post(f"/v1/chat/approvals/{approval_id}", data=_form(link))
+    assert confirm.status_code == 403
+    assert confirm.json()["code"] == "integration_disabled"
+    async with db.read() as session:
+        approval = await session.get(ChatApproval, approval_id)
+    assert approval is not None
+    assert approval.status == "pending"

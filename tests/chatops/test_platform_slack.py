@@ -63,7 +63,7 @@ async def test_signed_command_is_answered_in_the_response(
 
 @pytest.mark.parametrize(
     "tamper",
-    ["signature", "secret", "stale", "future", "missing", "body"],
+    ["signature", "secret", "stale", "future", "missing", "body", "superscript"],
 )
 async def test_unverified_command_is_refused_and_not_executed(
     anonymous: httpx.AsyncClient,
@@ -84,6 +84,9 @@ async def test_unverified_command_is_refused_and_not_executed(
         headers = support.slack_headers(body, ts=int(time.time()) + 301)
     elif tamper == "missing":
         del headers["x-slack-signature"]
+    elif tamper == "superscript":
+        # "²".isdigit() is true but int("²") raises: a timestamp that is not ASCII digits.
+        headers["x-slack-request-timestamp"] = b"\xb2"  # type: ignore[assignment]
     else:
         body = body.replace(b"text=help", b"text=deploy+hello")
     response = await anonymous.post(COMMANDS, content=body, headers=headers)

@@ -72,6 +72,8 @@ def test_window_forms(
         ("5m", "10m", "from"),
         ("32d", None, "from"),
         ("99999999999999999", None, "from"),
+        ("9999999d", None, "from"),  # before year 1: no datetime, no 500
+        (None, "0001-01-01T00:00:00Z", "to"),
     ],
 )
 def test_bad_windows_name_their_field(start: str | None, end: str | None, field: str) -> None:

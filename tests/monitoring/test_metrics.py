@@ -168,6 +168,7 @@ async def test_the_page_draws_the_same_figures(client: httpx.AsyncClient, metere
         ({"period": 1}, "period"),  # an hour per second: 3600 points, more than 1440
         ({"from": "2030-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z"}, "from"),
         ({"from": "2020-01-01T00:00:00Z"}, "from"),  # older than CloudMonitor keeps
+        ({"to": "0001-01-01T00:00:00Z"}, "to"),  # its default `from` would be before year 1
     ],
 )
 async def test_bad_ranges_are_422_naming_the_field(

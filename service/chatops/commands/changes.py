@@ -205,7 +205,7 @@ async def _deploy_project(ctx: Context, name: str, parsed: Parsed, strategy: Str
 
 async def rollback(ctx: Context, parsed: Parsed) -> Result:
     name, number = parsed.args[0], parsed.args[1]
-    if not number.isdigit() or int(number) < 1:
+    if not (number.isascii() and number.isdigit()) or int(number) < 1:
         raise GrammarError(
             f"revision `{number}`: give a revision number (1, 2, …)", ROLLBACK_SPEC.usage
         )

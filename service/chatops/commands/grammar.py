@@ -134,7 +134,7 @@ def parse_duration(text: str) -> int:
     """``30s``, ``2m``, ``1h`` or plain seconds (``45``) → seconds."""
     units = {"s": 1, "m": 60, "h": 3600}
     number, unit = (text[:-1], text[-1].lower()) if text[-1:].isalpha() else (text, "s")
-    if unit not in units or not number.isdigit() or int(number) == 0:
+    if unit not in units or not (number.isascii() and number.isdigit()) or int(number) == 0:
         raise GrammarError(
             f"duration `{text}`: give a positive number of seconds, minutes or hours "
             "(`30s`, `2m`, `1h`)"

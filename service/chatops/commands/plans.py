@@ -19,7 +19,7 @@ from service.chatops.commands.context import (
 )
 from service.chatops.commands.grammar import Flag, GrammarError, Parsed, Spec
 from service.chatops.commands.read import ACCOUNT
-from service.chatops.commands.tables import change_table, clipped, resource_table
+from service.chatops.commands.tables import change_table, plan_text, resource_table
 from service.chatops.contract import Reply, Tone
 from service.deploys.schemas import PlanOut, PlanRequest
 from service.functions.normalize import tags_to_wire
@@ -122,7 +122,7 @@ def plan_reply(title: str, plan: dict[str, Any], tone: Tone = "info") -> Reply:
         fields.append(("plan", str(plan["id"])))
     return Reply(
         title=title,
-        text=clipped(str(plan.get("text") or "No changes.")),
+        text=plan_text(plan),
         fields=fields,
         table=change_table(plan),
         tone=tone,
@@ -140,7 +140,7 @@ def project_reply(title: str, plan: dict[str, Any]) -> Reply:
         fields.append(("changed since last deploy", ", ".join(plan["stale"])))
     return Reply(
         title=title,
-        text=clipped(str(plan.get("text") or "No changes.")),
+        text=plan_text(plan),
         fields=fields,
         table=resource_table(plan),
         tone="warning" if plan.get("stale") else "info",

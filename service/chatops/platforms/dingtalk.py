@@ -42,7 +42,7 @@ def verify(secret: str, headers: Mapping[str, str], now_ms: float | None = None)
     sign = headers.get("sign")
     if not timestamp or not sign:
         raise Unverified("missing timestamp or sign header")
-    if not timestamp.isdigit() or len(timestamp) > 15:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15:
         raise Unverified("timestamp is not a Unix time in milliseconds")
     current = time.time() * 1000 if now_ms is None else now_ms
     if abs(current - int(timestamp)) > WINDOW_MS:

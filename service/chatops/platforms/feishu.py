@@ -74,7 +74,7 @@ def _check_signature(encrypt_key: str, body: bytes, headers: Mapping[str, str], 
     timestamp = headers.get("x-lark-request-timestamp", "")
     nonce = headers.get("x-lark-request-nonce", "")
     sent = headers.get("x-lark-signature", "")
-    if not timestamp.isdigit() or len(timestamp) > 15:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15:
         raise Unverified("X-Lark-Request-Timestamp is not a Unix time")
     seconds = int(timestamp) / (1000 if len(timestamp) >= 13 else 1)
     if abs(now - seconds) > WINDOW_SECONDS:

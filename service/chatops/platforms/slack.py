@@ -36,7 +36,7 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], now: float | No
     signature = headers.get("x-slack-signature")
     if not timestamp or not signature:
         raise Unverified("missing X-Slack-Request-Timestamp or X-Slack-Signature")
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise Unverified("X-Slack-Request-Timestamp is not a Unix time in seconds")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > WINDOW_SECONDS:
