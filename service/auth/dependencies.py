@@ -24,14 +24,21 @@ from service.state import app_state
 _Dependency = Callable[..., Coroutine[Any, Any, Principal]]
 
 
+async def authenticate(request: Request, scope: Scope | None) -> Principal:
+    """The request's bearer token, holding ``scope``; for routes that take a token only
+    sometimes (a signed report link, a public /metrics) and so cannot declare one."""
+    state = app_state(request)
+    found = await TokenService(state.db, state.token_cache).authenticate(
+        request.headers.get("authorization")
+    )
+    if scope is not None:
+        found.require(scope)
+    return found
+
+
 def _requiring(scope: Scope | None) -> _Dependency:
     async def principal(request: Request) -> Principal:
-        state = app_state(request)
-        service = TokenService(state.db, state.token_cache)
-        found = await service.authenticate(request.headers.get("authorization"))
-        if scope is not None:
-            found.require(scope)
-        return found
+        return await authenticate(request, scope)
 
     return principal
 

@@ -20,7 +20,6 @@ import html
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -28,9 +27,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from service.chatops import delivery, receipts
-from service.chatops.contract import ActionRequest, Button, ChatUser, Reply, ReplyTarget
+from service.chatops.approvals import reply_target
+from service.chatops.commands.repository import ApprovalRepository
+from service.chatops.contract import ActionRequest, Button, ChatUser, Reply
 from service.chatops.integrations import IntegrationDisabled, IntegrationService, as_contract
-from service.chatops.repository import IntegrationRepository, PlatformLogRepository
+from service.chatops.repository import IntegrationRepository
 from service.kit.crypto import purpose_key
 from service.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from service.kit.openapi import SIGNED_REQUEST, problems
@@ -156,7 +157,7 @@ def _reply_html(reply: Reply) -> str:
 
 async def _load(state: AppState, approval_id: str) -> tuple[ChatApproval, ChatIntegration]:
     async with state.db.read() as session:
-        approval = await PlatformLogRepository(session).approval(approval_id)
+        approval = await ApprovalRepository(session).get(approval_id)
         integration = None
         if approval is not None:
             integration = await IntegrationRepository(session).get(approval.integration_id)
@@ -258,7 +259,7 @@ async def confirm_approval(approval_id: ApprovalId, request: Request) -> HTMLRes
         raise Conflict(f"this approval link was already used ({approval_id})")
     from service.chatops.commands import decide  # the command layer; imported when used
 
-    target = _target(approval.reply_to)
+    target = reply_target(approval.reply_to)
     action = ActionRequest(
         integration=as_contract(row),
         user=ChatUser(approval.requested_by, approval.requested_by_name, approval.channel),
@@ -275,24 +276,3 @@ async def confirm_approval(approval_id: ApprovalId, request: Request) -> HTMLRes
         origin = delivery.Origin(action.user, f"{decision} {approval_id}")
         delivery.spawn(delivery.Delivery(state, loaded).send(target, reply, origin))
     return _page(200, reply.title, _reply_html(reply))
-
-
-def _target(stored: dict[str, Any] | None) -> ReplyTarget | None:
-    """The approval message's reply target, as the command layer stored it."""
-    if not isinstance(stored, dict) or stored.get("kind") not in (
-        "slack_response_url",
-        "dingtalk_session_webhook",
-        "feishu_message",
-    ):
-        return None
-    expires = stored.get("expires_at")
-    try:
-        expires_at = datetime.fromisoformat(expires) if isinstance(expires, str) else None
-    except ValueError:
-        expires_at = None
-    return ReplyTarget(
-        kind=stored["kind"],
-        url=stored.get("url"),
-        message_id=stored.get("message_id"),
-        expires_at=expires_at,
-    )

@@ -53,15 +53,23 @@ def _target_json(target: ReplyTarget | None) -> dict[str, Any] | None:
 
 
 def reply_target(stored: dict[str, Any] | None) -> ReplyTarget | None:
-    """Where the approval message lives (to edit it with the outcome)."""
-    if not stored:
+    """Where the approval message lives (to edit it with the outcome), as stored."""
+    if not isinstance(stored, dict) or stored.get("kind") not in (
+        "slack_response_url",
+        "dingtalk_session_webhook",
+        "feishu_message",
+    ):
         return None
     expires = stored.get("expires_at")
+    try:
+        expires_at = datetime.fromisoformat(expires) if isinstance(expires, str) else None
+    except ValueError:
+        expires_at = None
     return ReplyTarget(
         kind=stored["kind"],
         url=stored.get("url"),
         message_id=stored.get("message_id"),
-        expires_at=datetime.fromisoformat(expires) if expires else None,
+        expires_at=expires_at,
     )
 
 

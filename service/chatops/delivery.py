@@ -32,14 +32,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from service.chatops import audit
+from service.chatops.audit import EventKind, EventOutcome, Trace
+from service.chatops.commands.repository import ApprovalRepository
 from service.chatops.contract import ChatUser, Reply, ReplyTarget
 from service.chatops.integrations import Loaded
 from service.chatops.platforms import dingtalk, feishu, slack
-from service.chatops.repository import PlatformLogRepository
-from service.kit.settings import Settings
-from service.models import ChatEvent
 from service.models.base import utcnow
 from service.state import AppState
+from service.webhooks.dispatcher import RetryPolicy
 from service.webhooks.messages import Request
 from service.webhooks.schemas import Format, Outcome
 from service.webhooks.transport import AttemptResult, attempt, new_client
@@ -48,6 +49,7 @@ from service.webhooks.url_safety import DestinationPolicy
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
+MAX_RETRY_DELAY_SECONDS = 30.0
 FEISHU_API = "https://open.feishu.cn"
 PLATFORM_HOSTS = {
     "slack": {"hooks.slack.com"},
@@ -132,21 +134,12 @@ class Origin:
     what: str
 
 
-def _backoff(settings: Settings, attempt_number: int) -> float:
-    return float(
-        min(
-            settings.webhook_backoff_base_seconds * 2**attempt_number,
-            settings.webhook_backoff_max_seconds,
-        )
-    )
-
-
 async def approval_pending(state: AppState, approval_id: str) -> bool:
     """Whether the approval still waits: after a button press, a click that was refused
     (wrong person, missing scope) leaves it pending and must not replace the message
     the buttons are on."""
     async with state.db.read() as session:
-        approval = await PlatformLogRepository(session).approval(approval_id)
+        approval = await ApprovalRepository(session).get(approval_id)
     return approval is not None and approval.status == "pending"
 
 
@@ -167,13 +160,10 @@ class Delivery:
         if self.policy.allows_name(host):
             return None
         try:
-            ip = ipaddress.ip_address(host)
+            if self.policy.listed(ipaddress.ip_address(host)):
+                return None
         except ValueError:
-            ip = None
-        if ip is not None and any(
-            ip in net for net in self.policy.networks if net.version == ip.version
-        ):
-            return None
+            pass  # a name, not an address
         return f"reply URL host {host or '?'} is not the platform's (nor an allowed host)"
 
     async def _post(
@@ -191,10 +181,14 @@ class Delivery:
             headers={"content-type": "application/json; charset=utf-8", **(headers or {})},
         )
         result: AttemptResult | None = None
+        retry = RetryPolicy.from_settings(self.settings)
         async with new_client() as client:
             for number in range(attempts):
-                if number:
-                    await asyncio.sleep(_backoff(self.settings, number - 1))
+                if result is not None:
+                    # The webhooks' backoff (jitter, Retry-After), kept short: reply
+                    # addresses expire within minutes.
+                    delay = retry.delay(number, result.retry_after)
+                    await asyncio.sleep(min(delay, MAX_RETRY_DELAY_SECONDS))
                 result = await attempt(
                     client, self.policy, fmt, url, request, self.settings.webhook_timeout_seconds
                 )
@@ -212,21 +206,10 @@ class Delivery:
             integration.name,
             error,
         )
-        event = ChatEvent(
-            integration_id=integration.id,
-            platform=integration.platform,
-            user_id=origin.user.platform_user_id,
-            user_name=origin.user.display_name,
-            channel=origin.user.channel_id,
-            # The audit trail's own kinds and outcomes: a command whose answer failed.
-            kind="command",
-            command=origin.what[:500],
-            outcome="failed",
-            detail=f"reply not delivered: {error}"[:2000],
-        )
+        # The audit trail's own kinds and outcomes: a command whose answer failed.
+        trace = Trace(EventKind.COMMAND, EventOutcome.FAILED, f"reply not delivered: {error}")
         try:
-            async with self.state.db.write() as session:
-                await PlatformLogRepository(session).add_event(event)
+            await audit.record(self.state.db, integration, origin.user, origin.what, trace)
         except Exception:
             log.exception("could not record a failed chat reply")
 

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.repository import Repository
-from service.models import ChatApproval, ChatEvent, ChatIntegration, ChatReceipt, ChatUser
+from service.models import ChatIntegration, ChatReceipt, ChatUser
 
 
 class IntegrationRepository(Repository[ChatIntegration]):
@@ -71,18 +71,3 @@ class ReceiptRepository:
             delete(ChatReceipt).where(ChatReceipt.received_at < before)
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-
-class PlatformLogRepository:
-    """Reads and writes the platform layer makes on the command layer's tables."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add_event(self, event: ChatEvent) -> None:
-        self.session.add(event)
-        await self.session.flush()
-
-    async def approval(self, approval_id: str) -> ChatApproval | None:
-        found: ChatApproval | None = await self.session.get(ChatApproval, approval_id)
-        return found

@@ -48,8 +48,8 @@ ASYNC_PAYLOAD_LIMIT = 128 * 1024
 ANSWER_MARGIN_S = 30.0
 
 
-def payload_of(body: InvokeIn) -> tuple[bytes, str]:
-    """The event's bytes and the field they came from; 422/413 naming that field."""
+def payload_of(body: InvokeIn) -> bytes:
+    """The event's bytes; 422/413 naming the field they came from."""
     given = {"payload", "payload_base64"} & body.model_fields_set
     if body.payload_base64 is None:
         given.discard("payload_base64")
@@ -78,7 +78,7 @@ def payload_of(body: InvokeIn) -> tuple[bytes, str]:
         raise InvalidInput(
             "async_task_id: only an async invocation has a task", field="async_task_id"
         )
-    return data, field
+    return data
 
 
 def answer_wait_s(function: Function, default_s: float) -> float | None:
@@ -104,7 +104,7 @@ class InvocationService:
             return access_for(self.box, function.account), function
 
     async def invoke(self, ref: FunctionRef, body: InvokeIn, actor: str) -> InvokeOut:
-        payload, _ = payload_of(body)
+        payload = payload_of(body)
         access, function = await self._target(ref)
         asynchronous = body.mode is InvocationMode.ASYNC
         record = InvocationRecord(

@@ -91,6 +91,10 @@ class _Attempt:
     async def progress(
         self, fraction: float, note: str, live: dict[str, Any] | None = None
     ) -> None:
+        if live is None and self._pending is not None:
+            # A note-only update must not drop live figures not yet written (writes
+            # are throttled): "done" after the last second of a stress run keeps it.
+            live = self._pending[2]
         self._pending = (min(max(float(fraction), 0.0), 1.0), str(note), live)
         if time.monotonic() - self._progress_written >= PROGRESS_WRITE_SECONDS:
             await self._write_progress()

@@ -61,21 +61,3 @@ def headline_of(kind: str, result: dict[str, Any] | None) -> dict[str, Any] | No
     if kind.startswith("eval-"):
         return eval_headline(result)
     return None
-
-
-def headline_text(headline: dict[str, Any]) -> str:
-    """One line for chat messages."""
-    if "requests" in headline:
-        parts = [f"{headline.get('requests')} requests"]
-        if headline.get("rps") is not None:
-            parts.append(f"{headline['rps']:g} req/s")
-        if headline.get("p99_ms") is not None:
-            parts.append(f"p99 {headline['p99_ms']:g} ms ({headline.get('p99_phase')})")
-        parts.append(f"{headline.get('failures')} failures")
-        return " · ".join(parts)
-    rec = headline.get("recommendation")
-    if not isinstance(rec, dict):
-        return "no recommendation"
-    spec = ", ".join(f"{k} {v}" for k, v in rec.items())
-    saving = headline.get("saving_vs_live_pct")
-    return f"recommended {spec}" + (f" · saves {saving:g}% vs live" if saving is not None else "")

@@ -7,9 +7,8 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from service.auth.dependencies import DeployPrincipal, ReadPrincipal
+from service.auth.dependencies import DeployPrincipal, ReadPrincipal, authenticate
 from service.auth.schemas import Scope
-from service.auth.service import TokenService
 from service.jobs import events
 from service.jobs.links import InvalidReportLink, link_key, signed_report_url, verify
 from service.jobs.schemas import (
@@ -101,10 +100,8 @@ async def _report_reader(
     """A bearer token with scope `read` or, without one, a signed link (`expires` and
     `signature`)."""
     state = app_state(request)
-    authorization = request.headers.get("authorization")
-    if authorization is not None or (expires is None and signature is None):
-        principal = await TokenService(state.db, state.token_cache).authenticate(authorization)
-        principal.require(Scope.READ)
+    if "authorization" in request.headers or (expires is None and signature is None):
+        await authenticate(request, Scope.READ)
         return
     try:
         if expires is None or signature is None:
@@ -115,7 +112,7 @@ async def _report_reader(
         verify(link_key(state.settings), job_id, expires, signature)
     except InvalidReportLink:
         # No such job: 404 as with a token (job ids are random; this reveals nothing).
-        await JobService(state.db, state.secret_box, state.gateway, state.settings).get(job_id)
+        await (await _service(request)).get(job_id)
         raise
 
 

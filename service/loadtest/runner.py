@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from service.jobs.contract import Progress
+from service.loadtest.artifacts import MAX_ARTIFACT_BYTES
 from service.loadtest.live import live_figures, read_parts
 from service.loadtest.plan import KEY_ENV, Plan, merge_timelines
 from service.loadtest.signing import SigningKey
@@ -152,12 +153,23 @@ async def run_locust(
         html=html_path.read_text() if html_path.exists() else "",
         cancelled=cancelled,
         returncode=proc.returncode,
-        csvs={
-            name: (workdir / written).read_bytes()
-            for written, name in LOCUST_CSVS.items()
-            if (workdir / written).exists()
-        },
+        csvs=_csvs(workdir),
     )
+
+
+def _csvs(workdir: Path) -> dict[str, bytes]:
+    """Locust's CSVs by artifact name; one too large to keep is not read at all
+    (stats_history grows by a row per second and request name)."""
+    found = {}
+    for written, name in LOCUST_CSVS.items():
+        path = workdir / written
+        if not path.exists():
+            continue
+        if path.stat().st_size > MAX_ARTIFACT_BYTES:
+            log.warning("stress artifact %s is %d bytes; not kept", name, path.stat().st_size)
+            continue
+        found[name] = path.read_bytes()
+    return found
 
 
 def _read_live(workdir: Path) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from service.evals.recommend import spec_name
 from service.reports.charts import Series, bar_chart, line_chart
 
 ENV = Environment(
@@ -78,10 +79,6 @@ def stress_report(function: str, params: dict[str, Any], result: dict[str, Any])
     )
 
 
-def _spec_label(spec: dict[str, Any]) -> str:
-    return f"{spec['cpu']:g} vCPU · {spec['memorySize']} MB"
-
-
 def _bounds(interval: Any, scale: float = 1.0) -> tuple[float, float] | None:
     """An interval as (low, high), None when absent (results stored before intervals)."""
     if not isinstance(interval, dict) or interval.get("low") is None:
@@ -112,7 +109,7 @@ def _spec_recommendation(rec: dict[str, Any] | None) -> dict[str, Any] | None:
 def eval_spec_report(function: str, params: dict[str, Any], result: dict[str, Any]) -> str:
     specs = result["specs"]
     rec = _spec_recommendation(result["recommendation"])
-    labels = [_spec_label(s) for s in specs]
+    labels = [spec_name(s) for s in specs]
     chosen = next(
         (
             i
@@ -130,7 +127,7 @@ def eval_spec_report(function: str, params: dict[str, Any], result: dict[str, An
     rows = [
         {
             **s,
-            "label": _spec_label(s),
+            "label": spec_name(s),
             "interval": _bounds(s.get("ci")),
             "cost_interval": _bounds(s.get("cost_ci"), 1_000_000),
             "live": (s["cpu"], s["memorySize"]) == live,

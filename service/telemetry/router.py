@@ -11,28 +11,20 @@ from fastapi import APIRouter, Request
 from prometheus_client.exposition import choose_encoder
 from starlette.responses import Response
 
+from service.auth.dependencies import authenticate
 from service.auth.schemas import Scope
-from service.auth.service import TokenService
 from service.kit.strict_route import StrictRoute
-from service.state import AppState, app_state
+from service.state import app_state
 
 router = APIRouter(route_class=StrictRoute, include_in_schema=False)
-
-
-async def _allow_scrape(request: Request, state: AppState) -> None:
-    """A read-scope token, unless FCPLANE_METRICS_PUBLIC opens the endpoint."""
-    if state.settings.metrics_public:
-        return
-    tokens = TokenService(state.db, state.token_cache)
-    principal = await tokens.authenticate(request.headers.get("authorization"))
-    principal.require(Scope.READ)
 
 
 @router.get("/metrics", include_in_schema=False)
 async def get_metrics(request: Request) -> Response:
     """Prometheus metrics of this process, and the database's counts at this moment."""
     state = app_state(request)
-    await _allow_scrape(request, state)
+    if not state.settings.metrics_public:  # else a read-scope token
+        await authenticate(request, Scope.READ)
     telemetry = request.app.state.telemetry
     await telemetry.collector.refresh(state)
     # Prometheus' text format 0.0.4 unless the scraper asks for OpenMetrics.

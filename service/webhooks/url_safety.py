@@ -196,12 +196,14 @@ class DestinationPolicy:
     def _listed(self, ip: IPAddress) -> bool:
         return any(ip in net for net in self.networks if net.version == ip.version)
 
+    def listed(self, ip: IPAddress) -> bool:
+        """Whether FCPLANE_WEBHOOK_ALLOWED_HOSTS names ``ip`` (or the IPv4 it embeds)."""
+        inner = embedded_ipv4(ip)
+        return self._listed(ip) or (inner is not None and self._listed(inner))
+
     def refusal(self, ip: IPAddress) -> str | None:
         """Why webhooks may not reach ``ip``, or None when they may."""
-        inner = embedded_ipv4(ip)
-        if self._listed(ip) or (inner is not None and self._listed(inner)):
-            return None
-        return refusal_reason(ip)
+        return None if self.listed(ip) else refusal_reason(ip)
 
     def allows_ip(self, ip: IPAddress) -> bool:
         return self.refusal(ip) is None

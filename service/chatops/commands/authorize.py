@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from service.auth.principal import SCOPE_RANK, Principal
 from service.auth.schemas import Scope
-from service.chatops.commands.repository import ChatUserMappingRepository
 from service.chatops.contract import ChatUser, Integration
+from service.chatops.repository import ChatUserRepository
 from service.kit.db import Database
 
 # Principal.token_id of a chat user: no API token stands behind them.
@@ -56,9 +56,7 @@ def actor_name(integration: Integration, user: ChatUser, display_name: str | Non
 
 async def grant_for(db: Database, integration: Integration, user: ChatUser) -> Grant:
     async with db.read() as session:
-        mapping = await ChatUserMappingRepository(session).mapping(
-            integration.id, user.platform_user_id
-        )
+        mapping = await ChatUserRepository(session).get((integration.id, user.platform_user_id))
     if mapping is not None:
         return Grant(Scope(mapping.scope), mapping.display_name or user.display_name, True)
     return Grant(integration.default_scope, user.display_name, False)

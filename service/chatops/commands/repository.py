@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from service.kit.repository import Repository
-from service.models import ChatApproval, ChatEvent, ChatUser
+from service.models import ChatApproval, ChatEvent
 
 
 class ApprovalRepository(Repository[ChatApproval]):
@@ -83,10 +83,3 @@ class ChatEventRepository(Repository[ChatEvent]):
         if after is not None:
             query = query.where(ChatEvent.id < after)
         return list((await self.session.scalars(query)).all())
-
-
-class ChatUserMappingRepository(Repository[ChatUser]):
-    model = ChatUser
-
-    async def mapping(self, integration_id: int, platform_user_id: str) -> ChatUser | None:
-        return await self.get((integration_id, platform_user_id))

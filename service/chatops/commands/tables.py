@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from service.chatops.platforms import clip
 from service.kit.redact import REDACTED, looks_secret, scrub_keys
 
 # A chat message is read, not scrolled: long tables are cut with a note.
@@ -68,7 +69,8 @@ def plan_text(plan: Mapping[str, Any]) -> str:
     text = str(plan.get("text") or "No changes.")
     for secret in sorted(_secret_strings(plan), key=len, reverse=True):
         text = text.replace(json.dumps(secret, ensure_ascii=False), json.dumps(REDACTED))
-    return clipped(text)
+    # Plan texts can be long; chat messages cannot.
+    return clip(text, 2500)
 
 
 def _secret_strings(plan: Mapping[str, Any]) -> set[str]:
@@ -114,8 +116,3 @@ def _table(header: list[str], rows: Iterable[list[str]]) -> list[list[str]] | No
         hidden = len(body) - MAX_ROWS
         body = [*body[:MAX_ROWS], [f"… {hidden} more", "", "", ""][: len(header)]]
     return [header, *body]
-
-
-def clipped(text: str, limit: int = 2500) -> str:
-    """Plan texts can be long; chat messages cannot."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -4,8 +4,6 @@ the message's ``sessionWebhook`` with markdown or an ActionCard."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import time
@@ -22,13 +20,14 @@ from service.chatops.contract import (
     ReplyTarget,
 )
 from service.chatops.platforms import Malformed, Unverified, clip, command_text, table_text
+from service.webhooks.signing import dingtalk_sign
 
 WINDOW_MS = 3600 * 1000  # DingTalk: more than an hour away is an illegal request
 
 
 def signature(secret: str, timestamp: str) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+    """The robot's `sign`: the same formula as fcplane's own signed robot messages."""
+    return dingtalk_sign(secret, int(timestamp))
 
 
 def verify(secret: str, headers: Mapping[str, str], now_ms: float | None = None) -> str:
