@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
@@ -174,8 +175,9 @@ def problems(
 
 
 def created(response: Response, path: str) -> None:
-    """Answer with where the created resource is read."""
-    response.headers["Location"] = path
+    """Answer with where the created resource is read (percent-encoded: a header is
+    Latin-1, a path segment such as a chat user id may be any text)."""
+    response.headers["Location"] = quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
 # A zip download, as either media type: generators read application/octet-stream

@@ -7,6 +7,10 @@
   parsed: configs are a few levels deep, and every layer that walks a config
   (normalizing, diffing, fingerprinting, storing) recurses into it.
 
+- A JSON string holding a lone UTF-16 surrogate (``"\\ud800"``: valid JSON, but no
+  Unicode text) is refused with 422 naming its field: nothing can encode it, not
+  the database, a log line, an outgoing request or a secret's encryption.
+
 - A JSON body sent without ``Content-Type: application/json`` (or a ``+json``
   type) is refused with 415 naming the type: FastAPI would otherwise validate
   the raw bytes and answer "Input should be a valid dictionary".
@@ -20,6 +24,7 @@ whole dependency graph.
 from __future__ import annotations
 
 import email.message
+import json
 import re
 from collections.abc import Callable, Coroutine
 from itertools import accumulate
@@ -38,6 +43,40 @@ MAX_JSON_DEPTH = 32
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+# A \uD800-\uDFFF escape: only bodies holding one are parsed here to look closer.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def lone_surrogate(body: bytes) -> tuple[str | int, ...] | None:
+    """Where in ``body`` a string (or key) holds a lone surrogate; None when none does
+    (or the body is not JSON: the parser gives its own error)."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        return _find_surrogate(json.loads(body), ())
+    except ValueError:
+        return None
+
+
+def _find_surrogate(value: Any, at: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return at
+        return None
+    if not isinstance(value, dict | list):
+        return None
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, inner in items:
+        if isinstance(key, str) and _find_surrogate(key, at) is not None:
+            return at  # the object with the bad key (the key itself cannot be shown)
+        found = _find_surrogate(inner, (*at, key))
+        if found is not None:
+            return found
+    return None
 
 
 def json_depth(body: bytes) -> int:
@@ -109,6 +148,11 @@ class StrictRoute(APIRoute):
                 message = f"nested deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
                 raise RequestValidationError(
                     [{"loc": ("body",), "msg": message, "type": "too_deep"}]
+                )
+            if body and (where := lone_surrogate(body)) is not None:
+                message = "a lone UTF-16 surrogate (\\ud800-\\udfff without its pair) is not text"
+                raise RequestValidationError(
+                    [{"loc": ("body", *where), "msg": message, "type": "string_unicode"}]
                 )
             return await handler(request)
 

@@ -6,7 +6,9 @@ Nothing here touches the database or the network; the router and ``delivery`` do
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from service.kit.errors import InvalidInput, Unauthenticated
 
@@ -31,6 +33,23 @@ class Malformed(InvalidInput):
     def __init__(self, field: str, message: str) -> None:
         error = {"field": field, "location": "body", "message": message, "type": "value_error"}
         super().__init__(f"{field}: {message}", field=field, errors=[error])
+
+
+def loads(raw: str | bytes) -> Any:
+    """JSON from a platform, with every string valid Unicode: JSON may escape a lone
+    UTF-16 surrogate (``"\\ud800"``), which no database column, log or reply can
+    encode, so a command carrying one would run without its audit record."""
+    return _valid_unicode(json.loads(raw))
+
+
+def _valid_unicode(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_unicode(v) for v in value]
+    return value
 
 
 _SPACES = re.compile(r"\s+")

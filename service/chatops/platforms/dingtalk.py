@@ -5,7 +5,6 @@ the message's ``sessionWebhook`` with markdown or an ActionCard."""
 from __future__ import annotations
 
 import hmac
-import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from service.chatops.contract import (
     Reply,
     ReplyTarget,
 )
-from service.chatops.platforms import Malformed, Unverified, clip, command_text, table_text
+from service.chatops.platforms import Malformed, Unverified, clip, command_text, loads, table_text
 from service.webhooks.signing import dingtalk_sign
 
 WINDOW_MS = 3600 * 1000  # DingTalk: more than an hour away is an illegal request
@@ -56,7 +55,7 @@ def parse(
 ) -> tuple[CommandRequest, str]:
     """The command and the message id (a second replay key)."""
     try:
-        data = json.loads(body)
+        data = loads(body)
     except ValueError:
         raise Malformed("body", "not JSON") from None
     if not isinstance(data, dict):

@@ -8,7 +8,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import os
 import re
 import time
@@ -28,7 +27,7 @@ from service.chatops.contract import (
     Reply,
     ReplyTarget,
 )
-from service.chatops.platforms import Malformed, Unverified, clip, command_text, table_text
+from service.chatops.platforms import Malformed, Unverified, clip, command_text, loads, table_text
 
 # Feishu documents no tolerance (nor the unit) of X-Lark-Request-Timestamp; seconds
 # and milliseconds are both read, and an hour either way is refused. Replays inside
@@ -107,7 +106,7 @@ def open_request(
     """
     current = time.time() if now is None else now
     try:
-        data = json.loads(body)
+        data = loads(body)
     except ValueError:
         raise Malformed("body", "not JSON") from None
     if not isinstance(data, dict):
@@ -117,7 +116,7 @@ def open_request(
         _check_signature(encrypt_key, body, headers, current)
     if "encrypt" in data:
         try:
-            data = json.loads(decrypt(encrypt_key, str(data["encrypt"])))
+            data = loads(decrypt(encrypt_key, str(data["encrypt"])))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise Unverified("the body does not decrypt with the Encrypt Key") from None
         if not isinstance(data, dict):
@@ -172,7 +171,7 @@ def parse_message(
     text = "help"
     if message.get("message_type") == "text":
         try:
-            content = json.loads(str(message.get("content", "")))
+            content = loads(str(message.get("content", "")))
         except ValueError:
             raise Malformed("event.message.content", "not JSON") from None
         text = str(content.get("text", "")) if isinstance(content, dict) else ""
@@ -194,7 +193,7 @@ def parse_card_action(
     value = _dig(event, "event", "action", "value")
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             value = None
     if not isinstance(value, dict):

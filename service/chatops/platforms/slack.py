@@ -3,7 +3,6 @@ answered with Block Kit through the HTTP response or ``response_url``."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from service.chatops.contract import (
     Reply,
     ReplyTarget,
 )
-from service.chatops.platforms import Malformed, Unverified, clip, command_text, table_text
+from service.chatops.platforms import Malformed, Unverified, clip, command_text, loads, table_text
 
 WINDOW_SECONDS = 5 * 60  # Slack's documented replay window
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # response_url: 5 uses within 30 minutes
@@ -101,7 +100,7 @@ def parse_command(body: bytes, integration: Integration, received_at: datetime) 
 def parse_action(body: bytes, integration: Integration, received_at: datetime) -> ActionRequest:
     raw = _required(_form(body), "payload")
     try:
-        payload = json.loads(raw)
+        payload = loads(raw)
     except ValueError:
         raise Malformed("payload", "not JSON") from None
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
