@@ -67,7 +67,8 @@ async def invoke_function(
 
     A function that fails is not an fcplane error: the answer is 200 with `function_error`
     set (FC's `x-fc-error-type`) and the function's error document in `response`. An event
-    over FC's limit (32 MB sync, 128 KB async) is refused with 413 naming its field."""
+    over FC's limit (32 MB sync, 128 KB async) is refused with 413 naming its field; the
+    request body as a whole is bounded first by FCPLANE_MAX_BODY_BYTES (1 MB by default)."""
     return await invocations.invoke(ref, body, principal.name)
 
 
